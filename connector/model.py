@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     """The two systems crmsync keeps in agreement."""
 
     SALESFORCE = "salesforce"
@@ -55,7 +55,7 @@ class Cursor:
     seen_ids: frozenset[str] = frozenset()
 
 
-class WriteKind(str, Enum):
+class WriteKind(StrEnum):
     """What a write operation asks of the target system."""
 
     CREATE = "create"

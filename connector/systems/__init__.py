@@ -1,0 +1,1 @@
+"""Adapters for the two systems behind one CrmSystem protocol."""
