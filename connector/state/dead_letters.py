@@ -181,11 +181,11 @@ class DeadLettersMixin(TxBase):
     def count_dead_letters(self) -> Mapping[str, int]:
         """Open dead letters per pipeline (pipelines with none are absent)."""
         query = (
-            sa.select(dead_letters.c.pipeline, sa.func.count())
+            sa.select(dead_letters.c.pipeline, sa.func.count().label("letters"))
             .where(dead_letters.c.status == DeadLetterStatus.OPEN.value)
             .group_by(dead_letters.c.pipeline)
         )
-        return {pipeline: count for pipeline, count in self._conn.execute(query).tuples()}
+        return {row.pipeline: row.letters for row in self._conn.execute(query)}
 
     def mark_dead_letter(self, letter_id: int, status: DeadLetterStatus) -> bool:
         """Settle an open letter as retried or dropped; False when it is not open (or absent).
