@@ -300,8 +300,7 @@ def translate(error: exc.DBAPIError, target: Target) -> CrmsyncError | None:
     if target.password:
         reason = reason.replace(target.password, "***")
     if target.is_sqlite:
-        if not isinstance(error, exc.OperationalError):
-            return None
+        # sqlite3 words these conditions in its messages; constraint failures match none.
         lowered = reason.lower()
         if "locked" in lowered or "busy" in lowered:
             return SystemUnreachable(

@@ -669,6 +669,10 @@ def test_read_only_sqlite_database_is_named(sqlite_url: str, tmp_path: Path) -> 
     assert str(path) in str(caught.value)
     with pytest.raises(ConfigError, match="cannot open"):
         StateStore.open(f"sqlite:///file:{tmp_path / 'missing.db'}?mode=ro&uri=true")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not a database file" * 100)
+    with pytest.raises(ConfigError, match=f"{garbage}: cannot open"):
+        StateStore.open(f"sqlite:///{garbage}")
 
 
 def test_locked_sqlite_database_waits_then_names_the_file(sqlite_url: str) -> None:
