@@ -1,0 +1,37 @@
+"""One Salesforce emulator for the suite, reset before each test, and clients for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+from sf_support import Org
+from simple_salesforce import Salesforce
+
+from connector.emulators.salesforce import SalesforceService
+from connector.emulators.server import EmulatorServer, TlsFiles
+
+
+@pytest.fixture(scope="session")
+def sf_server(tls_files: TlsFiles) -> Iterator[EmulatorServer]:
+    server = EmulatorServer(SalesforceService(), tls_files).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def org(sf_server: EmulatorServer, tls_files: TlsFiles) -> Iterator[Org]:
+    http = requests.Session()
+    http.verify = str(tls_files.ca_path)
+    # The environment may name another CA bundle; the test CA must decide.
+    http.trust_env = False
+    found = Org(sf_server, http)
+    found.admin("reset")
+    yield found
+    http.close()
+
+
+@pytest.fixture
+def sf(org: Org) -> Salesforce:
+    return org.client()
