@@ -1,0 +1,469 @@
+"""``POST /crm/v3/objects/{type}/search``: filters, one sort, free-text query, paging, caps.
+
+Semantics from HubSpot's "Search the CRM" guide: ``filterGroups`` are OR-ed and the filters of
+a group AND-ed (a top-level ``filters`` list counts as one more group); since 2024-08-26 at
+most 5 groups, 10 filters per group and 25 filters in all ("Breaking Change: Expanded
+Filtering Capabilities", HubSpot changelog). Pages hold at most 200 results; a query never
+yields more than 10,000 results ("Attempting to page beyond 10,000 will result in a 400
+error"), so connectors window by ``lastmodifieddate``. Answers look like the recorded ones:
+``{"total", "results", "paging": {"next": {"after": "5"}}}`` with no ``link`` and ``paging``
+only while results remain; each result carries ``url``. Without ``sorts`` results come in id
+order, as in the recordings. Date filters take epoch milliseconds or ISO 8601 text.
+
+Search lags writes by ``search_lag_ms`` (see ``store.py``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from connector.emulators.hubspot.errors import json_response, validation_error
+from connector.emulators.hubspot.render import read_names
+from connector.emulators.hubspot.schema import OBJECT_TYPE_IDS, PropertyDef
+from connector.emulators.hubspot.store import ObjectStore, View
+from connector.emulators.hubspot.values import format_instant, parse_instant_text, parse_number_text
+from connector.emulators.hubspot.wire import read_object
+
+if TYPE_CHECKING:
+    from connector.emulators.hubspot.portal import Portal
+
+MAX_GROUPS = 5
+MAX_FILTERS_PER_GROUP = 10
+MAX_FILTERS = 25
+MAX_PAGE = 200
+MAX_RESULTS = 10_000
+DEFAULT_PAGE = 10
+
+OPERATORS = frozenset(
+    {
+        "EQ",
+        "NEQ",
+        "LT",
+        "LTE",
+        "GT",
+        "GTE",
+        "BETWEEN",
+        "IN",
+        "NOT_IN",
+        "HAS_PROPERTY",
+        "NOT_HAS_PROPERTY",
+        "CONTAINS_TOKEN",
+        "NOT_CONTAINS_TOKEN",
+    }
+)
+
+# Properties the free-text ``query`` looks in, per the search guide.
+QUERY_PROPERTIES = {
+    "contacts": ("firstname", "lastname", "email", "phone", "company"),
+    "companies": ("name", "domain", "website", "phone"),
+    "deals": ("dealname",),
+}
+
+Predicate = Callable[[View], bool]
+_TOKEN_SPLIT = re.compile(r"[^0-9a-z]+")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter of a search request, as sent."""
+
+    property_name: str
+    operator: str
+    value: Any = None
+    high_value: Any = None
+    values: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A validated search body."""
+
+    groups: tuple[tuple[Filter, ...], ...]
+    sort: tuple[str, bool] | None
+    query: str | None
+    properties: list[str] | None
+    limit: int
+    after: int
+
+
+def parse_request(body: dict[str, Any]) -> SearchRequest:
+    """Read and check a search body; every refusal is HubSpot's 400 VALIDATION_ERROR."""
+    raw_groups = body.get("filterGroups") or []
+    if not isinstance(raw_groups, list):
+        raise validation_error(
+            "Invalid input JSON on line 1, column 1: filterGroups must be a list"
+        )
+    groups = [
+        _filters(group.get("filters") if isinstance(group, dict) else None) for group in raw_groups
+    ]
+    if body.get("filters"):
+        groups.append(_filters(body["filters"]))
+    groups = [group for group in groups if group]
+    # Limit texts are the emulator's: HubSpot's own wording was not found in any capture.
+    if len(groups) > MAX_GROUPS:
+        raise validation_error(
+            f"Too many filter groups: {len(groups)}. A search may have at most {MAX_GROUPS} "
+            "filterGroups."
+        )
+    for group in groups:
+        if len(group) > MAX_FILTERS_PER_GROUP:
+            raise validation_error(
+                f"Too many filters in a filter group: {len(group)}. A filterGroup may have at "
+                f"most {MAX_FILTERS_PER_GROUP} filters."
+            )
+    total_filters = sum(len(group) for group in groups)
+    if total_filters > MAX_FILTERS:
+        raise validation_error(
+            f"Too many filters: {total_filters}. A search may have at most {MAX_FILTERS} "
+            "filters in all filterGroups."
+        )
+    limit = _integer(body.get("limit"), DEFAULT_PAGE, "limit")
+    if limit < 1:
+        raise validation_error(f"limit must be at least 1, got {limit}")
+    # A page holds at most 200 results; a larger limit is served as 200.
+    limit = min(limit, MAX_PAGE)
+    after = _integer(body.get("after"), 0, "after")
+    if after < 0:
+        raise validation_error(f"after must not be negative, got {after}")
+    if after + limit > MAX_RESULTS:
+        # The cap counts results, not pages: the page that would reach past the 10,000th
+        # result is refused. Emulator wording; the real text was not found in any capture.
+        raise validation_error(
+            f"The search endpoints are limited to {MAX_RESULTS} total results for any given "
+            f"query: paging to after={after} with limit={limit} reaches past that. Narrow the "
+            "query, for example with a lastmodifieddate window.",
+            {"after": [str(after)]},
+        )
+    properties = body.get("properties")
+    query = body.get("query")
+    return SearchRequest(
+        groups=tuple(tuple(group) for group in groups),
+        sort=_sort(body.get("sorts")),
+        query=str(query) if query not in (None, "") else None,
+        properties=[str(p) for p in properties] if isinstance(properties, list) else None,
+        limit=limit,
+        after=after,
+    )
+
+
+def _integer(raw: object, default: int, name: str) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(str(raw))
+    except ValueError as exc:
+        raise validation_error(f"Unable to parse {name}: {raw} is not a valid integer") from exc
+
+
+def _filters(raw: object) -> list[Filter]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise validation_error("Invalid input JSON on line 1, column 1: filters must be a list")
+    found: list[Filter] = []
+    for item in raw:
+        if not isinstance(item, dict) or not item.get("propertyName"):
+            raise validation_error(
+                "Invalid input JSON on line 1, column 1: propertyName is required"
+            )
+        operator = str(item.get("operator", "EQ")).upper()
+        if operator not in OPERATORS:
+            raise validation_error(
+                f"Invalid input JSON on line 1, column 1: Cannot deserialize value of type "
+                f'`FilterOperatorEnum` from String "{operator}"'
+            )
+        values = item.get("values") or []
+        found.append(
+            Filter(
+                str(item["propertyName"]),
+                operator,
+                item.get("value"),
+                item.get("highValue"),
+                tuple(values) if isinstance(values, list) else (values,),
+            )
+        )
+    return found
+
+
+def _sort(raw: object) -> tuple[str, bool] | None:
+    """The first sort as ``(property, descending)``; strings may be ``-name`` for descending."""
+    if not raw or not isinstance(raw, list):
+        return None
+    first = raw[0]
+    if isinstance(first, str):
+        return (first[1:], True) if first.startswith("-") else (first, False)
+    if isinstance(first, dict) and first.get("propertyName"):
+        descending = str(first.get("direction", "ASCENDING")).upper() == "DESCENDING"
+        return str(first["propertyName"]), descending
+    raise validation_error("Invalid input JSON on line 1, column 1: sorts")
+
+
+class Compiler:
+    """Turns filters into predicates over a record version, typed by the schema."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    def group(self, filters: Iterable[Filter]) -> Predicate:
+        predicates = [self.one(item) for item in filters]
+        return lambda view: all(predicate(view) for predicate in predicates)
+
+    def one(self, item: Filter) -> Predicate:
+        name, op = item.property_name, item.operator
+        definition = self.store.schema.get(name)
+        if op == "HAS_PROPERTY":
+            return lambda view: name in view.properties
+        if op == "NOT_HAS_PROPERTY":
+            return lambda view: name not in view.properties
+        if definition is None:
+            # A property the portal does not have matches nothing (NEQ and NOT_* everything).
+            negative = op in ("NEQ", "NOT_IN", "NOT_CONTAINS_TOKEN")
+            return lambda view: negative
+        if definition.type in ("number", "date", "datetime"):
+            return self._numeric(definition, item)
+        return self._textual(definition, item)
+
+    def _numeric(self, definition: PropertyDef, item: Filter) -> Predicate:
+        name, op = definition.name, item.operator
+
+        def number(raw: object) -> float:
+            text = str(raw).strip()
+            if definition.type == "number":
+                parsed = parse_number_text(text)
+            else:
+                ms = parse_instant_text(text)
+                parsed = None if ms is None else float(ms)
+            if parsed is None:
+                raise validation_error(f"{raw} was not a valid long.", {"propertyName": [name]})
+            return parsed
+
+        if op in ("IN", "NOT_IN"):
+            wanted = {number(value) for value in item.values}
+            if op == "IN":
+                return lambda view: view.numbers.get(name) in wanted
+            return lambda view: view.numbers.get(name) not in wanted
+        if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
+            return self._textual(definition, item)
+        low = number(item.value)
+        if op == "BETWEEN":
+            high = number(item.high_value)
+            return lambda view: _within(view.numbers.get(name), low, high)
+        compare: dict[str, Callable[[float], bool]] = {
+            "EQ": lambda v: v == low,
+            "LT": lambda v: v < low,
+            "LTE": lambda v: v <= low,
+            "GT": lambda v: v > low,
+            "GTE": lambda v: v >= low,
+        }
+        if op == "NEQ":
+            return lambda view: view.numbers.get(name) != low
+        check = compare[op]
+
+        def predicate(view: View) -> bool:
+            value = view.numbers.get(name)
+            return value is not None and check(value)
+
+        return predicate
+
+    def _textual(self, definition: PropertyDef, item: Filter) -> Predicate:
+        name, op = definition.name, item.operator
+        # Text compares ignore case; enumeration values are compared as stored.
+        fold: Callable[[str], str] = (
+            (lambda text: text) if definition.type == "enumeration" else str.lower
+        )
+        if op in ("IN", "NOT_IN"):
+            wanted = {fold(str(value)) for value in item.values}
+            inside = op == "IN"
+
+            def in_values(view: View) -> bool:
+                value = view.properties.get(name)
+                return (value is not None and fold(value) in wanted) == inside
+
+            return in_values
+        if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
+            pattern = str(item.value).lower()
+            positive = op == "CONTAINS_TOKEN"
+
+            def tokens(view: View) -> bool:
+                value = view.properties.get(name)
+                return (value is not None and _has_token(value, pattern)) == positive
+
+            return tokens
+        target = fold(str(item.value if item.value is not None else ""))
+        if op == "BETWEEN":
+            high = fold(str(item.high_value))
+            return lambda view: _within_text(view.properties.get(name), fold, target, high)
+        checks: dict[str, Callable[[str], bool]] = {
+            "EQ": lambda v: v == target,
+            "NEQ": lambda v: v != target,
+            "LT": lambda v: v < target,
+            "LTE": lambda v: v <= target,
+            "GT": lambda v: v > target,
+            "GTE": lambda v: v >= target,
+        }
+        check = checks[op]
+        if op == "NEQ":
+            return lambda view: (
+                view.properties.get(name) is None or check(fold(view.properties[name]))
+            )
+
+        def predicate(view: View) -> bool:
+            value = view.properties.get(name)
+            return value is not None and check(fold(value))
+
+        return predicate
+
+
+def _within(value: float | None, low: float, high: float) -> bool:
+    return value is not None and low <= value <= high
+
+
+def _within_text(value: str | None, fold: Callable[[str], str], low: str, high: str) -> bool:
+    return value is not None and low <= fold(value) <= high
+
+
+def _has_token(value: str, pattern: str) -> bool:
+    """HubSpot's token match: whole words of the value, ``*`` as a wildcard."""
+    lowered = value.lower()
+    if pattern == lowered:
+        return True
+    words = [word for word in _TOKEN_SPLIT.split(lowered) if word]
+    if "*" in pattern:
+        return fnmatch.fnmatchcase(lowered, pattern) or any(
+            fnmatch.fnmatchcase(word, pattern) for word in words
+        )
+    return pattern in words
+
+
+def run_search(store: ObjectStore, request: SearchRequest, now_ms: int) -> tuple[int, list[View]]:
+    """Every match's count, and the requested page of versions as search sees them."""
+    store.settle(now_ms)
+    compiler = Compiler(store)
+    groups = [(group, compiler.group(group)) for group in request.groups]
+    query = _query_predicate(store, request.query)
+    matched: dict[int, View] = {}
+    recent = store.recent
+    if not groups:
+        groups = [((), lambda view: True)]
+    for filters, predicate in groups:
+        for record_id in _candidates(store, filters):
+            if record_id in matched or record_id in recent:
+                continue
+            record = store.records.get(record_id)
+            if record is None or record.archived:
+                continue
+            view = record.live_view()
+            if predicate(view) and query(view):
+                matched[record_id] = view
+    for record_id in recent:
+        record = store.records[record_id]
+        seen = store.visible(record, now_ms)
+        if seen is None or seen.archived or record_id in matched:
+            continue
+        if any(predicate(seen) for _, predicate in groups) and query(seen):
+            matched[record_id] = seen
+    views = sorted(matched.values(), key=lambda view: view.id)
+    if request.sort is not None:
+        views = _sorted(store, views, *request.sort)
+    return len(views), views[request.after : request.after + request.limit]
+
+
+def _candidates(store: ObjectStore, filters: Iterable[Filter]) -> Iterable[int]:
+    """Ids worth testing for one group: from an index when a filter allows, else all."""
+    low: int | None = None
+    high: int | None = None
+    ranged = False
+    for item in filters:
+        name, op = item.property_name, item.operator
+        if op == "EQ" and item.value is not None:
+            value = str(item.value).strip()
+            if name == "hs_object_id" or (name == "email" and store.object_type == "contacts"):
+                found = store.find_by(name, value)
+                return [found.id] if found is not None else []
+            definition = store.schema.get(name)
+            if definition is not None and definition.has_unique_value:
+                found = store.find_by(name, value)
+                return [found.id] if found is not None else []
+        if op == "IN" and name == "hs_object_id":
+            return [int(str(v)) for v in item.values if str(v).strip().isdigit()]
+        if name == store.last_modified and op in ("GT", "GTE", "EQ", "BETWEEN", "LT", "LTE"):
+            bound = parse_instant_text(str(item.value))
+            if bound is None:
+                continue
+            ranged = True
+            if op in ("GT", "GTE", "EQ", "BETWEEN"):
+                low = bound if low is None else max(low, bound)
+            if op in ("LT", "LTE", "EQ"):
+                high = bound if high is None else min(high, bound)
+            if op == "BETWEEN":
+                top = parse_instant_text(str(item.high_value))
+                if top is not None:
+                    high = top if high is None else min(high, top)
+    if ranged:
+        return store.modified_between(low, high)
+    return store.records.keys()
+
+
+def _query_predicate(store: ObjectStore, query: str | None) -> Predicate:
+    if query is None:
+        return lambda view: True
+    needle = query.lower().strip("*")
+    names = QUERY_PROPERTIES[store.object_type]
+    return lambda view: any(needle in view.properties.get(name, "").lower() for name in names)
+
+
+def _sorted(store: ObjectStore, views: list[View], name: str, descending: bool) -> list[View]:
+    definition = store.schema.get(name)
+    numeric = definition is not None and definition.type in ("number", "date", "datetime")
+    present: list[View] = []
+    absent: list[View] = []
+    for view in views:
+        (present if name in view.properties else absent).append(view)
+    if numeric:
+        present.sort(key=lambda view: view.numbers.get(name, 0.0), reverse=descending)
+    else:
+        present.sort(key=lambda view: view.properties[name].lower(), reverse=descending)
+    # Records without the property come last either way.
+    return present + absent
+
+
+class SearchRoutes:
+    """The search endpoint of each object type."""
+
+    def __init__(self, portal: Portal) -> None:
+        self.portal = portal
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/crm/v3/objects/{object_type}/search", self.search, methods=["POST"])]
+
+    async def search(self, request: Request) -> Response:
+        store = self.portal.store(request.path_params["object_type"])
+        search = parse_request(await read_object(request))
+        names = read_names(store, search.properties)
+        with self.portal.lock:
+            total, page = run_search(store, search, self.portal.now_ms())
+            results = [self._result(store, view, names) for view in page]
+        body: dict[str, Any] = {"total": total, "results": results}
+        following = search.after + search.limit
+        if following < total:
+            body["paging"] = {"next": {"after": str(following)}}
+        request.state.records = len(results)
+        return json_response(body)
+
+    def _result(self, store: ObjectStore, view: View, names: list[str]) -> dict[str, Any]:
+        return {
+            "id": str(view.id),
+            "properties": {name: view.properties.get(name) for name in names},
+            "createdAt": format_instant(view.created_ms),
+            "updatedAt": format_instant(view.updated_ms),
+            "archived": False,
+            "url": self.portal.record_url(OBJECT_TYPE_IDS[store.object_type], view.id),
+        }
