@@ -1,0 +1,553 @@
+"""One cycle of one pipeline: read, pair, plan, write in full batches, dead-letter, checkpoint.
+
+Changes are read side by side, Salesforce first, in chunks in modification order. Each chunk is
+paired (id links first, then the match key), planned, written in batches of the target's size,
+and committed together with its links, snapshots, dead letters, audit entries and the cursor
+that covers it: the cursor moves only after the writes it covers are durable in the target and
+in the state store. A crash between chunks loses nothing; the next cycle re-reads the chunk and
+its echoes write nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from connector.clock import Clock
+from connector.engine.pairs import Pair, PairPlan, PlannedWrite, Rejection
+from connector.engine.plan import (
+    PlanContext,
+    created_record,
+    is_echo,
+    plan_pair,
+    with_partner,
+)
+from connector.mapping import FieldMap
+from connector.model import Cursor, Record, Side, WriteResult
+from connector.state import (
+    AuditEntry,
+    AuditOutcome,
+    Link,
+    NewDeadLetter,
+    NewLink,
+    NewSnapshot,
+    StateStore,
+    StateTx,
+)
+from connector.systems.base import CrmSystem, chunked
+
+log = logging.getLogger(__name__)
+
+CHUNK = 200
+
+
+@dataclass
+class SideCounts:
+    """What one cycle did in one system."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    dead_lettered: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class CycleResult:
+    """A cycle's summary: counts per system, the plans (for --dry-run), notes for the log."""
+
+    pipeline: str
+    counts: dict[Side, SideCounts] = field(
+        default_factory=lambda: {Side.SALESFORCE: SideCounts(), Side.HUBSPOT: SideCounts()}
+    )
+    plans: list[PairPlan] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    api_calls: dict[Side, int] = field(default_factory=dict)
+
+    @property
+    def dead_lettered(self) -> int:
+        return sum(c.dead_lettered for c in self.counts.values())
+
+    def as_counts(self) -> dict[str, dict[str, int]]:
+        out = {side.value: counts.as_dict() for side, counts in self.counts.items()}
+        for side, calls in self.api_calls.items():
+            out[side.value]["api_calls"] = calls
+        return out
+
+
+ContextFactory = Callable[[], PlanContext]
+
+
+@dataclass
+class Cycle:
+    """Runs one pipeline's cycle against two systems and a state store."""
+
+    pipeline: str
+    field_map: FieldMap
+    salesforce: CrmSystem
+    hubspot: CrmSystem
+    store: StateStore
+    context: ContextFactory
+    clock: Clock
+    dry_run: bool = False
+    run_id: uuid.UUID | None = None
+    should_stop: Callable[[], bool] = lambda: False
+    _ctx: PlanContext | None = None
+
+    def system(self, side: Side) -> CrmSystem:
+        return self.salesforce if side is Side.SALESFORCE else self.hubspot
+
+    def object(self, side: Side) -> str:
+        fmap = self.field_map
+        return fmap.salesforce_object if side is Side.SALESFORCE else fmap.hubspot_object
+
+    def fields(self, side: Side) -> Sequence[str]:
+        fmap = self.field_map
+        return fmap.salesforce_fields() if side is Side.SALESFORCE else fmap.hubspot_fields()
+
+    def plan_context(self) -> PlanContext:
+        # Built on first need: owners cost API calls, and a quiet cycle must not spend them.
+        if self._ctx is None:
+            self._ctx = self.context()
+        return self._ctx
+
+    def run(self, result: CycleResult | None = None) -> CycleResult:
+        """Read every change since the cursors and bring both sides into agreement."""
+        result = result or CycleResult(self.pipeline)
+        for side in (Side.SALESFORCE, Side.HUBSPOT):
+            with self.store.transaction(readonly=True) as tx:
+                cursor = tx.get_cursor(self.pipeline, side, self.object(side))
+            changes = self.system(side).read_changes(
+                self.object(side), self.fields(side), cursor.position
+            )
+            for chunk in chunked(_after_cursor(changes, cursor), CHUNK):
+                cursor = self.process(side, chunk, cursor, result)
+                if self.should_stop():
+                    return result
+        return result
+
+    def process(
+        self, side: Side, chunk: list[Record], cursor: Cursor | None, result: CycleResult
+    ) -> Cursor:
+        """Pair, plan, write and commit one chunk of changes read from ``side``."""
+        result.counts[side].read += len(chunk)
+        ctx = self.plan_context()
+        with self.store.transaction(readonly=True) as tx:
+            pairs, rejected = self.pair(tx, side, chunk, ctx)
+        plans = [plan_pair(pair, ctx) for pair in pairs]
+        plans += rejected
+        result.plans.extend(p for p in plans if not p.is_noop)
+        for plan in plans:
+            result.notes.extend(plan.notes)
+        new_cursor = _advance(cursor or Cursor(), chunk)
+        if self.dry_run:
+            return new_cursor
+        outcome = self.execute(plans, result)
+        self.commit(side, outcome, new_cursor, result)
+        return new_cursor
+
+    def pair(
+        self, tx: StateTx, side: Side, chunk: list[Record], ctx: PlanContext
+    ) -> tuple[list[Pair], list[PairPlan]]:
+        """Give each changed record its partner: by link, else by match key."""
+        other = side.other
+        fmap = self.field_map
+        ids = [r.id for r in chunk]
+        if side is Side.SALESFORCE:
+            links = tx.links_by_salesforce_ids(self.pipeline, fmap.salesforce_object, ids)
+        else:
+            links = tx.links_by_hubspot_ids(self.pipeline, fmap.hubspot_object, ids)
+        snapshots = tx.snapshots_for(link.id for link in links.values())
+        pairs: list[Pair] = []
+        rejected: list[PairPlan] = []
+        need_partner: dict[str, tuple[Record, Link]] = {}
+        for record in chunk:
+            link = links.get(record.id)
+            if link is None:
+                continue
+            snap = snapshots.get((link.id, Side.SALESFORCE))
+            if snap is not None and is_echo(record, snap.fields, ctx):
+                continue
+            partner_id = link.hubspot_id if side is Side.SALESFORCE else link.salesforce_id
+            need_partner[partner_id] = (record, link)
+        partners = self._read_by_ids(other, list(need_partner))
+        for partner_id, (record, link) in need_partner.items():
+            partner = partners.get(partner_id)
+            snap = snapshots.get((link.id, Side.SALESFORCE))
+            if partner is None:
+                rejected.append(_missing_partner(record, link, other))
+                continue
+            pairs.append(_make_pair(record, partner, link.id, snap.fields if snap else None))
+        unlinked = [r for r in chunk if r.id not in links]
+        pairs += self._match(tx, side, unlinked, rejected)
+        return pairs, rejected
+
+    def _read_by_ids(self, side: Side, ids: list[str]) -> dict[str, Record]:
+        found: dict[str, Record] = {}
+        system = self.system(side)
+        for batch in chunked(ids, system.limits.read_by_ids_batch):
+            for record in system.read_by_ids(self.object(side), batch, self.fields(side)):
+                found[record.id] = record
+        return found
+
+    def _match(
+        self, tx: StateTx, side: Side, unlinked: list[Record], rejected: list[PairPlan]
+    ) -> list[Pair]:
+        """Pair unlinked records by match key; one partner per key, never two creates."""
+        identity = self.field_map.identity
+        key_field = identity.salesforce if side is Side.SALESFORCE else identity.hubspot
+        other_field = identity.hubspot if side is Side.SALESFORCE else identity.salesforce
+        keyed: dict[str, list[Record]] = {}
+        pairs: list[Pair] = []
+        for record in unlinked:
+            key = identity.key(record.get(key_field))
+            if key is None:
+                pairs.append(_make_pair(record, None, None, None))
+                continue
+            keyed.setdefault(key, []).append(record)
+        other = side.other
+        candidates: dict[str, list[Record]] = {}
+        system = self.system(other)
+        for batch in chunked(list(keyed), system.limits.read_by_ids_batch):
+            for found in system.find_by_values(
+                self.object(other), other_field, batch, self.fields(other)
+            ):
+                key = identity.key(found.get(other_field))
+                if key is not None:
+                    candidates.setdefault(key, []).append(found)
+        taken = self._linked_ids(tx, other, [r.id for rs in candidates.values() for r in rs])
+        for key, records in keyed.items():
+            first, *duplicates = sorted(records, key=lambda r: r.id)
+            for dup in duplicates:
+                rejected.append(_duplicate(dup, first, key))
+            free = sorted((c for c in candidates.get(key, []) if c.id not in taken), key=_id_order)
+            if candidates.get(key) and not free:
+                rejected.append(_already_linked(first, candidates[key][0], key))
+                continue
+            partner = free[0] if free else None
+            pairs.append(_make_pair(first, partner, None, None, match_key=key))
+        return pairs
+
+    def _linked_ids(self, tx: StateTx, side: Side, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        if side is Side.SALESFORCE:
+            return set(tx.links_by_salesforce_ids(self.pipeline, self.object(side), ids))
+        return set(tx.links_by_hubspot_ids(self.pipeline, self.object(side), ids))
+
+    def execute(self, plans: list[PairPlan], result: CycleResult) -> _Outcome:
+        """Write every planned change in full batches; creates get their follow-up writes."""
+        outcome = _Outcome()
+        by_side: dict[Side, list[tuple[PairPlan, PlannedWrite]]] = {s: [] for s in Side}
+        for plan in plans:
+            if plan.rejection is not None:
+                outcome.fail(plan, plan.rejection)
+                continue
+            if not plan.writes:
+                outcome.succeed(plan, plan.pair)
+                result.counts[Side.SALESFORCE].unchanged += 1
+                continue
+            for write in plan.writes:
+                by_side[write.side].append((plan, write))
+        followups: list[PairPlan] = []
+        for side, items in by_side.items():
+            for plan, write, res in self._write(side, items):
+                if not res.ok:
+                    outcome.fail(
+                        plan,
+                        Rejection(
+                            side,
+                            res.error_code or "REJECTED",
+                            res.error_message or "refused without a message",
+                            ",".join(res.error_fields) or None,
+                        ),
+                        write=write,
+                    )
+                    continue
+                counts = result.counts[side]
+                if res.created or write.reason == "create":
+                    counts.created += 1
+                    assert res.id is not None
+                    new = created_record(write, res.id, self.clock())
+                    pair = with_partner(plan.pair, new)
+                    outcome.link(plan, pair)
+                    followups.append(plan_pair(pair, self.plan_context()))
+                else:
+                    counts.updated += 1
+                outcome.succeed(plan, plan.pair)
+        if followups:
+            self._write_followups(followups, outcome, result)
+        return outcome
+
+    def _write_followups(
+        self, followups: list[PairPlan], outcome: _Outcome, result: CycleResult
+    ) -> None:
+        """After a create, the source learns the new record's id (and nothing else changes)."""
+        by_side: dict[Side, list[tuple[PairPlan, PlannedWrite]]] = {s: [] for s in Side}
+        for plan in followups:
+            outcome.replan(plan)
+            for write in plan.writes:
+                by_side[write.side].append((plan, write))
+        for side, items in by_side.items():
+            for plan, write, res in self._write(side, items):
+                if not res.ok:
+                    outcome.fail(
+                        plan,
+                        Rejection(side, res.error_code or "REJECTED", res.error_message or ""),
+                        write=write,
+                    )
+                else:
+                    result.counts[side].updated += 1
+
+    def _write(
+        self, side: Side, items: list[tuple[PairPlan, PlannedWrite]]
+    ) -> Iterator[tuple[PairPlan, PlannedWrite, WriteResult]]:
+        system = self.system(side)
+        # One object and one kind per batch: the APIs take them that way.
+        groups: dict[tuple[str, str, str | None], list[tuple[PairPlan, PlannedWrite]]] = {}
+        for plan, write in items:
+            groups.setdefault((write.op.object, write.op.kind, write.op.key_field), []).append(
+                (plan, write)
+            )
+        for group in groups.values():
+            for batch in chunked(group, system.limits.write_batch):
+                results = system.write_batch([w.op for _, w in batch])
+                for (plan, write), res in zip(batch, results, strict=True):
+                    yield plan, write, res
+
+    def commit(self, side: Side, outcome: _Outcome, cursor: Cursor, result: CycleResult) -> None:
+        """Links, snapshots, dead letters, audit and the cursor: one transaction."""
+        now = self.clock()
+        with self.store.transaction() as tx:
+            new_links = [
+                NewLink(
+                    salesforce_object=pair.salesforce.object,
+                    salesforce_id=pair.salesforce.id,
+                    hubspot_object=pair.hubspot.object,
+                    hubspot_id=pair.hubspot.id,
+                    match_key=pair.match_key,
+                )
+                for pair in outcome.linked_pairs()
+                if pair.salesforce is not None and pair.hubspot is not None
+            ]
+            stored = tx.upsert_links(self.pipeline, new_links) if new_links else []
+            link_ids = {(lk.salesforce_object, lk.salesforce_id): lk.id for lk in stored}
+            snapshots: list[NewSnapshot] = []
+            audit: list[AuditEntry] = []
+            for plan, pair in outcome.succeeded():
+                link_id = pair.link_id
+                if link_id is None and pair.salesforce is not None:
+                    link_id = link_ids.get((pair.salesforce.object, pair.salesforce.id))
+                if link_id is None:
+                    continue
+                snapshots.append(
+                    NewSnapshot(link_id, Side.SALESFORCE, _json_safe(plan.agreed), now)
+                )
+                audit += [
+                    AuditEntry(
+                        pipeline=self.pipeline,
+                        system=Side(event.system),
+                        record=pair.label,
+                        from_stage=event.from_stage,
+                        to_stage=event.to_stage,
+                        outcome=AuditOutcome(event.outcome),
+                        why=event.why,
+                        at=now,
+                        actor=event.actor,
+                        link_id=link_id,
+                    )
+                    for event in plan.events
+                ]
+            if snapshots:
+                tx.put_snapshots(snapshots)
+            if audit:
+                tx.add_audit(audit)
+            letters = [_letter(plan, rejection, write) for plan, rejection, write in outcome.failed]
+            if letters:
+                tx.add_dead_letters(self.pipeline, self.run_id, letters)
+            for _plan, rejection, _write in outcome.failed:
+                result.counts[rejection.side].dead_lettered += 1
+            tx.set_cursor(self.pipeline, side, self.object(side), cursor)
+
+
+@dataclass
+class _Outcome:
+    """What the writes of one chunk came to, pair by pair."""
+
+    ok: dict[int, tuple[PairPlan, Pair]] = field(default_factory=dict)
+    failed: list[tuple[PairPlan, Rejection, PlannedWrite | None]] = field(default_factory=list)
+    links: dict[int, Pair] = field(default_factory=dict)
+    _failed_ids: set[int] = field(default_factory=set)
+
+    def succeed(self, plan: PairPlan, pair: Pair) -> None:
+        key = id(plan.pair)
+        if key in self._failed_ids:
+            return
+        current = self.ok.get(key)
+        self.ok[key] = (current[0] if current else plan, self.links.get(key, pair))
+
+    def link(self, plan: PairPlan, pair: Pair) -> None:
+        self.links[id(plan.pair)] = pair
+        if id(plan.pair) in self.ok:
+            self.ok[id(plan.pair)] = (self.ok[id(plan.pair)][0], pair)
+
+    def replan(self, plan: PairPlan) -> None:
+        """A follow-up plan replaces the create's plan: its snapshot is the agreed state."""
+        for key, pair in self.links.items():
+            if pair is plan.pair or (
+                pair.salesforce == plan.pair.salesforce and pair.hubspot == plan.pair.hubspot
+            ):
+                self.ok[key] = (plan, pair)
+
+    def fail(self, plan: PairPlan, rejection: Rejection, write: PlannedWrite | None = None) -> None:
+        key = id(plan.pair)
+        self._failed_ids.add(key)
+        self.ok.pop(key, None)
+        if key not in {id(p.pair) for p, _, _ in self.failed}:
+            self.failed.append((plan, rejection, write))
+
+    def succeeded(self) -> Iterable[tuple[PairPlan, Pair]]:
+        return list(self.ok.values())
+
+    def linked_pairs(self) -> list[Pair]:
+        return [pair for key, pair in self.links.items() if key not in self._failed_ids]
+
+
+def _after_cursor(records: Iterable[Record], cursor: Cursor) -> Iterator[Record]:
+    """Skip what the cursor already covers: records at its instant whose ids it has seen."""
+    seen: set[str] = set()
+    for record in records:
+        if record.id in seen:
+            continue
+        seen.add(record.id)
+        if (
+            cursor.position is not None
+            and record.modified_at is not None
+            and record.modified_at <= cursor.position
+            and (record.modified_at < cursor.position or record.id in cursor.seen_ids)
+        ):
+            continue
+        yield record
+
+
+def _advance(cursor: Cursor, chunk: Sequence[Record]) -> Cursor:
+    """The cursor after ``chunk``: the newest time read, and the ids read at that time."""
+    position = cursor.position
+    seen = set(cursor.seen_ids)
+    for record in chunk:
+        if record.modified_at is None:
+            continue
+        if position is None or record.modified_at > position:
+            position = record.modified_at
+            seen = {record.id}
+        elif record.modified_at == position:
+            seen.add(record.id)
+    return Cursor(position=position, seen_ids=frozenset(seen))
+
+
+def _make_pair(
+    record: Record,
+    partner: Record | None,
+    link_id: int | None,
+    snapshot: Any,
+    match_key: str | None = None,
+) -> Pair:
+    sf = record if record.side is Side.SALESFORCE else partner
+    hs = record if record.side is Side.HUBSPOT else partner
+    return Pair(salesforce=sf, hubspot=hs, link_id=link_id, snapshot=snapshot, match_key=match_key)
+
+
+def _id_order(record: Record) -> tuple[int, str]:
+    return (len(record.id), record.id)
+
+
+def _missing_partner(record: Record, link: Link, other: Side) -> PairPlan:
+    partner = link.hubspot_id if other is Side.HUBSPOT else link.salesforce_id
+    message = (
+        f"{record.object} {record.id} is linked to {other.value} record {partner}, which no "
+        "longer exists there (deleted or merged?); not re-created automatically"
+    )
+    pair = _make_pair(record, None, link.id, None)
+    return PairPlan(pair=pair, rejection=Rejection(other, "PARTNER_MISSING", message))
+
+
+def _duplicate(dup: Record, first: Record, key: str) -> PairPlan:
+    message = (
+        f"{dup.object} {dup.id} has the same e-mail ({key}) as {first.object} {first.id} in "
+        f"{dup.side.value}; only one can be linked — merge the duplicates"
+    )
+    return PairPlan(
+        pair=_make_pair(dup, None, None, None, key),
+        rejection=Rejection(dup.side, "DUPLICATE_MATCH_KEY", message),
+    )
+
+
+def _already_linked(record: Record, partner: Record, key: str) -> PairPlan:
+    message = (
+        f"{record.object} {record.id} has the e-mail {key} of {partner.object} {partner.id}, "
+        "which is already linked to another record; merge the duplicates"
+    )
+    return PairPlan(
+        pair=_make_pair(record, None, None, None, key),
+        rejection=Rejection(record.side, "DUPLICATE_MATCH_KEY", message),
+    )
+
+
+def _letter(plan: PairPlan, rejection: Rejection, write: PlannedWrite | None) -> NewDeadLetter:
+    pair = plan.pair
+    record = pair.record(rejection.side) or pair.record(rejection.side.other)
+    assert record is not None
+    payload: dict[str, Any] = {
+        "record": _json_safe(dict(record.fields)),
+        "source": record.side.value,
+    }
+    if write is not None:
+        payload["write"] = {
+            "kind": write.op.kind.value,
+            "object": write.op.object,
+            "id": write.op.id,
+            "key_field": write.op.key_field,
+            "key_value": write.op.key_value,
+            "fields": _json_safe(dict(write.op.fields)),
+        }
+    if rejection.field:
+        payload["field"] = rejection.field
+    target_object = write.op.object if write is not None else record.object
+    return NewDeadLetter(
+        side=rejection.side,
+        object=target_object,
+        record_key=f"{record.side.value}:{record.object}:{record.id}",
+        record_id=record.id,
+        payload=payload,
+        error_code=rejection.code,
+        error_message=rejection.message,
+    )
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def summarise(results: Sequence[CycleResult]) -> Counter[str]:
+    """Totals over pipelines, for the closing line of a run."""
+    total: Counter[str] = Counter()
+    for result in results:
+        for counts in result.counts.values():
+            total.update(counts.as_dict())
+    return total
