@@ -844,3 +844,10 @@ def test_query_is_the_fixed_interface() -> None:
     query = parse("SELECT Id FROM Lead")
     assert isinstance(query, Query)
     assert (query.where, query.order_by, query.limit, query.offset) == (None, (), None, None)
+
+
+def test_a_query_built_without_text_still_runs() -> None:
+    query = Query("Lead", ("Id", "Owner.Email"), None, (), 1, None, False)
+    (record,) = run(query, SCHEMA, LEADS)
+    assert record["Id"] == L1
+    assert record["Owner"]["Email"] == "owner1@example.com"

@@ -223,7 +223,9 @@ class _Plan:
     def select_list(self) -> list[_Field]:
         query = self.query
         fields: list[_Field] = []
-        for item, pos in zip(query.fields, query.field_positions, strict=False):
+        # A Query built by hand may carry no positions; errors then point at the start.
+        positions = query.field_positions or (0,) * len(query.fields)
+        for item, pos in zip(query.fields, positions, strict=True):
             if item.startswith("FIELDS("):
                 fields.extend(self.expand(item, pos))
             else:
