@@ -34,7 +34,7 @@ from connector.emulators.salesforce.soql_ast import (
 )
 from connector.emulators.salesforce.soql_compile import Emitter, SortKey, Source
 from connector.emulators.salesforce.soql_dates import constant_range, day_start_stamp
-from connector.emulators.salesforce.soql_lexer import SoqlError
+from connector.emulators.salesforce.soql_lexer import ErrorCode, SoqlError
 
 Row = dict[str, Any]
 
@@ -190,7 +190,7 @@ class _Plan:
                 "NUMBER_OUTSIDE_VALID_RANGE", f"Maximum SOQL offset allowed is {MAX_OFFSET}"
             )
 
-    def error(self, code: Any, pos: int, detail: str) -> SoqlError:
+    def error(self, code: ErrorCode, pos: int, detail: str) -> SoqlError:
         return SoqlError.at(code, self.query.text, pos, detail)
 
     # -- names ---------------------------------------------------------------------------
