@@ -70,6 +70,11 @@ def match_key(email: str) -> str:
     return email.strip().lower()
 
 
+def instant(text: str) -> datetime:
+    """Both vendors' timestamps: ``...000+0000`` (Salesforce) and ``...000Z`` (HubSpot)."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
 def digest(data: DemoSeed) -> str:
     return hashlib.sha256(json.dumps(data.payload(), sort_keys=True).encode()).hexdigest()
 
@@ -173,17 +178,30 @@ def test_dates_are_relative_to_now_not_the_wall_clock() -> None:
         for record in records
         for key in ("CreatedDate", "LastModifiedDate")
     ]
-    parsed = [datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z") for stamp in stamps]
+    parsed = [instant(stamp) for stamp in stamps]
     assert max(parsed) <= later
     assert min(parsed) >= later - timedelta(days=5 * 365)
     fresh = [
-        datetime.strptime(lead["LastModifiedDate"], "%Y-%m-%dT%H:%M:%S.%f%z")
+        instant(lead["LastModifiedDate"])
         for lead in sf(data, "Lead")
         if lead["Status"] == "Open - Not Contacted"
     ]
     # New MQLs waiting for a first touch: some inside the 24-hour SLA, some already breached.
     assert any(later - stamp < timedelta(hours=24) for stamp in fresh)
     assert any(later - stamp > timedelta(hours=24) for stamp in fresh)
+
+
+def test_timestamps_run_forward_and_stop_at_now(seed: DemoSeed) -> None:
+    for name, records in seed.salesforce["objects"].items():
+        for record in records:
+            created = instant(record["CreatedDate"])
+            assert created <= instant(record["LastModifiedDate"]) <= NOW, (name, record["Id"])
+    for properties in props(seed, "contacts"):
+        created = instant(properties["createdate"])
+        assert created <= NOW
+        if "hs_lifecyclestage_marketingqualifiedlead_date" in properties:
+            became_mql = instant(properties["hs_lifecyclestage_marketingqualifiedlead_date"])
+            assert created <= became_mql <= NOW
 
 
 def test_default_now_is_the_connector_clock(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -585,19 +603,22 @@ def test_json_syntax_errors_name_line_and_column(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "line", "key", "expected"),
+    ("text", "line", "column", "key", "expected"),
     [
-        ('{"salesforce": {"objects": {}},\n "hubspt": {}}', 2, "hubspt", '"salesforce" and/or'),
-        ("[1, 2]", 1, None, "found a list"),
-        ("{}", 1, None, "seeds nothing"),
+        # An unknown key is pointed at itself, anything else at its value.
+        ('{"salesforce": {"objects": {}},\n "hubspt": {}}', 2, 2, "hubspt", '"salesforce" and/or'),
+        ("[1, 2]", 1, 1, None, "found a list"),
+        ("{}", 1, 1, None, "seeds nothing"),
         (
             '{"salesforce": {"objects": {\n  "User": [],\n  "Leads": []}}}',
+            3,
             3,
             "salesforce.objects.Leads",
             "one of User, Lead",
         ),
         (
             '{"salesforce": {"objects": {"Lead": [\n  {"LastName": "A"},\n  "B"\n]}}}',
+            3,
             3,
             "salesforce.objects.Lead[1]",
             "found a string",
@@ -606,6 +627,7 @@ def test_json_syntax_errors_name_line_and_column(tmp_path: Path) -> None:
             '{"hubspot": {"objects": {"contacts": [\n  {"properties": {}},\n'
             '  {"email": "x@y.io"}]}}}',
             3,
+            3,
             "hubspot.objects.contacts[1]",
             "no properties",
         ),
@@ -613,17 +635,19 @@ def test_json_syntax_errors_name_line_and_column(tmp_path: Path) -> None:
             '{"hubspot": {"objects": {"owners": [\n  {"id": "12", "email": "a@b.io"},\n'
             '  {"email": "c@d.io",\n   "id": 34}]}}}',
             4,
+            10,
             "hubspot.objects.owners[1].id",
             "string of digits",
         ),
-        ('{"salesforce": {"objects": {"Lead": {}}}}', 1, "salesforce.objects.Lead", "a list"),
-        ('{"salesforce": {"records": []}}', 1, "salesforce.records", 'only "objects"'),
+        ('{"salesforce": {"objects": {"Lead": {}}}}', 1, 37, "salesforce.objects.Lead", "a list"),
+        ('{"salesforce": {"records": []}}', 1, 17, "salesforce.records", 'only "objects"'),
     ],
 )
-def test_shape_errors_name_line_key_and_what_was_expected(
-    tmp_path: Path, text: str, line: int, key: str | None, expected: str
+def test_shape_errors_name_line_column_key_and_what_was_expected(
+    tmp_path: Path, text: str, line: int, column: int, key: str | None, expected: str
 ) -> None:
     error = seed_error(tmp_path, text)
     assert error.where.endswith(f"seed.json:{line}")
+    assert f"(column {column})" in str(error)
     assert error.key == key
     assert expected in str(error)

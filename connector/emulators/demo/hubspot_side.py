@@ -48,6 +48,8 @@ class ContactView:
     owner_id: str | None
     disposition_reason: str | None = None
     contract_end: date | None = None
+    # When the contact became an MQL, if the story knows (the SLA clock starts there).
+    became_mql: datetime | None = None
 
 
 class HubSpotBuilder:
@@ -88,10 +90,8 @@ class HubSpotBuilder:
         }
         if view.lifecyclestage in _MQL_OR_LATER:
             # HubSpot stamps the date a contact first entered each stage.
-            entered = moment_after(rng, person.created, 0, 30)
-            properties["hs_lifecyclestage_marketingqualifiedlead_date"] = hs_datetime(
-                min(entered, self._now)
-            )
+            entered = view.became_mql or min(moment_after(rng, person.created, 0, 30), self._now)
+            properties["hs_lifecyclestage_marketingqualifiedlead_date"] = hs_datetime(entered)
         record: Record = {
             "properties": {key: value for key, value in properties.items() if value is not None}
         }

@@ -172,12 +172,20 @@ class PopulationBuilder:
         lead = self._sf.lead(person, state, owner, salesforce_score)
         if opportunity_stage is not None:
             self._sf.convert(lead, person, opportunity_stage)
+        # One form fill made both records; sales' last touch tells when marketing handed over.
+        created = parse_sf_datetime(str(lead["CreatedDate"]))
+        touched = parse_sf_datetime(str(lead["LastModifiedDate"]))
+        person.created = created
+        handed_over = touched if state.status == OPEN_NOT_CONTACTED else created
+        if state.status != OPEN_NOT_CONTACTED:
+            handed_over += (touched - created) * rng.uniform(0.1, 0.5)
         lifecycle, lead_status = self._hubspot_stage(stage or Stage.PROSPECT, disposition)
         view = ContactView(
             lifecyclestage=lifecycle,
             lead_status=lead_status,
             score=score,
             owner_id=self._hubspot_owner(owner),
+            became_mql=handed_over.replace(microsecond=0),
         )
         contact = self._hs.contact(person, view, drift=True)
         shared = SharedPerson(person, lead, contact)

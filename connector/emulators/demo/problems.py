@@ -83,6 +83,7 @@ class ProblemPlanter:
         self._sf = salesforce
         self._hs = hubspot
         self._population = population
+        # By identity: records are dicts (unhashable), and every one stays alive in its list.
         self._taken: set[int] = set()
         self.found: dict[str, list[str]] = {kind: [] for kind in PROBLEM_KINDS}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
-from connector.emulators.demo.draws import moment_after, moment_before
+from connector.emulators.demo.draws import moment_before
 from connector.emulators.demo.formats import iso_date, next_month, sf_datetime
 from connector.emulators.demo.people import Company, PeopleFactory, Person
 from connector.emulators.demo.salesforce_ids import SalesforceIds
@@ -192,7 +192,11 @@ class SalesforceBuilder:
         name = f"{account['Name']} - {product}"
         if len(name) > OPPORTUNITY_NAME_MAX:
             name = f"{account['Name'][: OPPORTUNITY_NAME_MAX - len(product) - 3]} - {product}"
-        modified = opened if not closed else min(self._now, moment_after(rng, opened, 1, 30))
+        # A closed deal was last edited the day it closed; an open one when it was opened.
+        modified = opened
+        if closed:
+            closed_at = datetime.combine(close_date, opened.timetz()) + timedelta(hours=3)
+            modified = max(opened, min(self._now, closed_at))
         record = _clean(
             {
                 "Id": self._ids.new("Opportunity"),
@@ -208,7 +212,7 @@ class SalesforceBuilder:
                 "ContactId": contact["Id"],
                 "Loss_Reason__c": rng.choice(LOSS_REASONS) if stage == CLOSED_LOST else None,
                 "CreatedDate": sf_datetime(opened),
-                "LastModifiedDate": sf_datetime(max(modified, opened)),
+                "LastModifiedDate": sf_datetime(modified),
             }
         )
         self.records.opportunities.append(record)

@@ -61,7 +61,9 @@ class _SeedChecker:
             raise self._error([], f"expected {_SHAPE}, found {_kind(data)}")
         unknown = [key for key in data if key not in ("salesforce", "hubspot")]
         if unknown:
-            raise self._error([unknown[0]], 'unknown part; expected "salesforce" and/or "hubspot"')
+            raise self._error(
+                [unknown[0]], 'unknown part; expected "salesforce" and/or "hubspot"', at_key=True
+            )
         if not data:
             raise self._error([], f"the file seeds nothing; expected {_SHAPE}")
         return {
@@ -78,7 +80,9 @@ class _SeedChecker:
             raise self._error([system], f"expected {expected}, found {_kind(part)}")
         extra = [key for key in part if key != "objects"]
         if extra:
-            raise self._error([system, extra[0]], 'unknown key; expected only "objects"')
+            raise self._error(
+                [system, extra[0]], 'unknown key; expected only "objects"', at_key=True
+            )
         objects = part.get("objects", {})
         if not isinstance(objects, dict):
             raise self._error(
@@ -87,7 +91,9 @@ class _SeedChecker:
         for name, records in objects.items():
             where: KeyPath = [system, "objects", name]
             if name not in known:
-                raise self._error(where, f"unknown object; expected one of {', '.join(known)}")
+                raise self._error(
+                    where, f"unknown object; expected one of {', '.join(known)}", at_key=True
+                )
             if not isinstance(records, list):
                 raise self._error(where, f"expected a list of records, found {_kind(records)}")
             for index, record in enumerate(records):
@@ -110,8 +116,9 @@ class _SeedChecker:
             if owner_id is not None and not (isinstance(owner_id, str) and owner_id.isdigit()):
                 raise self._error([*where, "id"], "expected an owner id as a string of digits")
 
-    def _error(self, keys: KeyPath, message: str) -> ConfigError:
-        line, column = _position(self._text, keys)
+    def _error(self, keys: KeyPath, message: str, at_key: bool = False) -> ConfigError:
+        """The error, placed at the value of ``keys`` (or at the key itself, for unknown keys)."""
+        line, column = _position(self._text, keys, at_key)
         key = _format_key(keys) or None
         return ConfigError(f"{self._path}:{line}", f"{message} (column {column})", key=key)
 
@@ -140,31 +147,34 @@ def _skip(text: str, at: int) -> int:
     return at
 
 
-def _position(text: str, keys: KeyPath) -> tuple[int, int]:
-    """Line and column (1-based) where the value at ``keys`` starts in an already-valid JSON text.
+def _position(text: str, keys: KeyPath, at_key: bool = False) -> tuple[int, int]:
+    """Line and column (1-based) of the value at ``keys`` (or its key) in a valid JSON text.
 
     ``json`` forgets positions once parsing succeeded, so this walks the text again, skipping
     every sibling value with the standard decoder. Only called on an error, so speed is moot.
     """
     decoder = json.JSONDecoder()
     at = _skip(text, 0)
-    for key in keys:
-        at = _enter(text, at, key, decoder)
+    for step, key in enumerate(keys, start=1):
+        at = _enter(text, at, key, decoder, at_key and step == len(keys))
     line = text.count("\n", 0, at) + 1
     return line, at - (text.rfind("\n", 0, at) + 1) + 1
 
 
-def _enter(text: str, at: int, key: str | int, decoder: json.JSONDecoder) -> int:
-    """The start of member ``key`` of the object or array starting at ``at``."""
+def _enter(
+    text: str, at: int, key: str | int, decoder: json.JSONDecoder, at_key: bool = False
+) -> int:
+    """Where member ``key`` of the object or array at ``at`` starts (its value, or its key)."""
     opener = text[at]
     at = _skip(text, at + 1)
     index = 0
     while at < len(text) and text[at] not in "]}":
         if opener == "{":
+            name_at = at
             name, at = decoder.raw_decode(text, at)
             at = _skip(text, _skip(text, at) + 1)  # past the colon
             if name == key:
-                return at
+                return name_at if at_key else at
         elif index == key:
             return at
         _, at = decoder.raw_decode(text, at)
