@@ -22,8 +22,8 @@ import httpx
 from connector.emulators.server import EmulatorServer, TlsFiles, make_tls
 
 SALESFORCE_CLIENT_ID = "emulator-client-id"
-SALESFORCE_CLIENT_SECRET = "emulator-client-secret"  # noqa: S105 - the emulator's public demo credential
-HUBSPOT_TOKEN = "emulator-hubspot-token"  # noqa: S105 - the emulator's public demo credential
+SALESFORCE_CLIENT_SECRET = "emulator-client-secret"
+HUBSPOT_TOKEN = "emulator-hubspot-token"
 
 
 @dataclass(frozen=True)

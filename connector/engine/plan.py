@@ -23,7 +23,7 @@ from connector.engine.pairs import (
     Rejection,
     StageEvent,
 )
-from connector.mapping import NO_SNAPSHOT, FieldMap, FieldRow, Snapshot
+from connector.mapping import NO_SNAPSHOT, FieldMap, FieldRow, Snapshot, SyncRule
 from connector.model import Record, Side, WriteKind, WriteOp
 from connector.transforms import OwnerNotMatched, TransformContext, ValueRejected
 
@@ -114,7 +114,11 @@ def _plan_matched(pair: Pair, ctx: PlanContext) -> PairPlan:
     writes: dict[Side, dict[str, Any]] = {Side.SALESFORCE: {}, Side.HUBSPOT: {}}
     agreed: dict[str, Any] = {}
     notes: list[str] = []
+    converted = _is_converted(sf)
     for row in ctx.field_map.rows:
+        if converted and row.rule is not SyncRule.ALWAYS_SALESFORCE:
+            # A converted lead is frozen; its Contact's own pipeline carries the person's fields.
+            continue
         snapshot: Snapshot = NO_SNAPSHOT
         if pair.snapshot is not None and row_key(row) in pair.snapshot:
             snapshot = pair.snapshot[row_key(row)]
@@ -150,7 +154,7 @@ def _plan_matched(pair: Pair, ctx: PlanContext) -> PairPlan:
         agreed[STAGE_KEY] = decided.agreed
         events = decided.events
         notes.extend(decided.notes)
-    if _is_converted(sf) and writes[Side.SALESFORCE]:
+    if converted and writes[Side.SALESFORCE]:
         # Salesforce refuses any update to a converted lead (CANNOT_UPDATE_CONVERTED_LEAD); its
         # values now live on the Contact and Opportunity, which their own pipelines sync.
         writes[Side.SALESFORCE] = {}

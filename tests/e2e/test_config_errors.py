@@ -118,18 +118,20 @@ def test_env_override_is_validated_like_the_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "code"),
     [
-        "postgresql+psycopg://crmsync:{secret}@127.0.0.1:1/nowhere",
-        "sqlite:////proc/no-such-dir/state.db",
+        # Nothing listens there: the database cannot be reached.
+        ("postgresql+psycopg://crmsync:{secret}@127.0.0.1:1/nowhere", 3),
+        # A file that can never be created is a mistake in the config.
+        ("sqlite:////proc/no-such-dir/state.db", 2),
     ],
 )
-def test_unreachable_database(tmp_path: Path, url: str) -> None:
+def test_unreachable_database(tmp_path: Path, url: str, code: int) -> None:
     write(tmp_path, GOOD.replace("sqlite:///state.db", url.format(secret=SECRET_SF)))
     result = crmsync(
         "status", cwd=tmp_path, env={"SF_SECRET": SECRET_SF, "HUBSPOT_ACCESS_TOKEN": SECRET_HS}
     )
-    assert result.code == 3, result.output
+    assert result.code == code, result.output
     assert_one_line(result.stderr)
     assert SECRET_SF not in result.output
     assert SECRET_HS not in result.output

@@ -1,0 +1,147 @@
+"""Runs pipelines end to end: systems built once, a run row per pipeline, cycles, summaries.
+
+``crmsync sync``, ``backfill``, ``errors retry``, the daemon and the demo all come through here,
+so every way of running records its run and its counts the same way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from connector.clock import Clock, system_clock
+from connector.config import Config, PipelineConfig
+from connector.engine.cycle import Cycle, CycleResult
+from connector.engine.plan import PlanContext
+from connector.engine.stages import make_stage_step
+from connector.errors import CrmsyncError
+from connector.mapping import FieldMap, SalesforceStage, compile_mapping
+from connector.model import Side
+from connector.state import RunKind, RunOutcome, StateStore
+from connector.systems.base import CrmSystem
+from connector.transforms import TransformContext
+
+
+class Runner:
+    """Two systems, one store, and the pipelines to run against them."""
+
+    def __init__(
+        self,
+        salesforce: CrmSystem,
+        hubspot: CrmSystem,
+        store: StateStore,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.salesforce = salesforce
+        self.hubspot = hubspot
+        self.store = store
+        self.clock = clock
+        self._owners: TransformContext | None = None
+
+    def transforms(self) -> TransformContext:
+        if self._owners is None:
+            self._owners = TransformContext.from_owners(
+                self.salesforce.list_owners(), self.hubspot.list_owners()
+            )
+        return self._owners
+
+    def cycle(self, name: str, field_map: FieldMap, *, dry_run: bool = False) -> Cycle:
+        def context() -> PlanContext:
+            return PlanContext(
+                field_map=field_map,
+                transforms=self.transforms(),
+                now=self.clock(),
+                stage_step=make_stage_step(field_map),
+                # Salesforce records are created only by the handoff gate (leads); contacts and
+                # opportunities are created by sales, in Salesforce.
+                creates_salesforce=field_map.salesforce_stage is SalesforceStage.LEAD_STATUS
+                and field_map.taxonomy is not None,
+                creates_hubspot=True,
+            )
+
+        return Cycle(
+            pipeline=name,
+            field_map=field_map,
+            salesforce=self.salesforce,
+            hubspot=self.hubspot,
+            store=self.store,
+            context=context,
+            clock=self.clock,
+            dry_run=dry_run,
+        )
+
+    def run_pipeline(
+        self,
+        name: str,
+        field_map: FieldMap,
+        *,
+        dry_run: bool = False,
+        kind: RunKind = RunKind.SYNC,
+    ) -> CycleResult:
+        """One cycle with its run row: started, finished with counts, or failed with the error."""
+        cycle = self.cycle(name, field_map, dry_run=dry_run)
+        calls_before = {side: self._calls(side) for side in Side}
+        result = CycleResult(name)
+        if dry_run:
+            cycle.run(result)
+            self._count_calls(result, calls_before)
+            return result
+        with self.store.transaction() as tx:
+            run = tx.start_run(name, kind, uuid.uuid4())
+        cycle.run_id = run.id
+        try:
+            cycle.run(result)
+        except CrmsyncError as exc:
+            self._count_calls(result, calls_before)
+            with self.store.transaction() as tx:
+                tx.finish_run(run.id, RunOutcome.FAILED, result.as_counts(), error=str(exc))
+            raise
+        self._count_calls(result, calls_before)
+        outcome = RunOutcome.DEAD_LETTERS if result.dead_lettered else RunOutcome.SUCCEEDED
+        with self.store.transaction() as tx:
+            tx.finish_run(run.id, outcome, result.as_counts())
+        return result
+
+    def _calls(self, side: Side) -> int:
+        system = self.salesforce if side is Side.SALESFORCE else self.hubspot
+        return system.stats().calls
+
+    def _count_calls(self, result: CycleResult, before: dict[Side, int]) -> None:
+        for side in Side:
+            result.api_calls[side] = self._calls(side) - before[side]
+
+
+def sync_pipelines(
+    config: Config,
+    pipelines: Sequence[PipelineConfig],
+    *,
+    dry_run: bool = False,
+    clock: Clock = system_clock,
+) -> list[CycleResult]:
+    """``crmsync sync``: every selected pipeline once; mappings compiled before any read."""
+    from connector.systems.factory import build_systems
+
+    maps = [(p.name, compile_mapping(config.mapping_path(p))) for p in pipelines]
+    salesforce, hubspot = build_systems(config)
+    with StateStore.open(config.file.state.url) as store:
+        runner = Runner(salesforce, hubspot, store, clock)
+        return [runner.run_pipeline(name, fmap, dry_run=dry_run) for name, fmap in maps]
+
+
+def backfill_pipelines(
+    config: Config,
+    pipelines: Sequence[PipelineConfig],
+    *,
+    since: datetime | None,
+    resume: bool,
+) -> list[CycleResult]:
+    """``crmsync backfill``: not built yet; says so rather than pretending."""
+    raise CrmsyncError("crmsync backfill is not available in this version yet")
+
+
+def retry_dead_letters(
+    config: Config, letter_ids: Sequence[int], *, pipeline: str | None
+) -> list[CycleResult]:
+    """``crmsync errors retry``: not built yet; says so rather than pretending."""
+    raise CrmsyncError("crmsync errors retry is not available in this version yet")
