@@ -198,7 +198,7 @@ def test_timestamps_run_forward_and_stop_at_now(seed: DemoSeed) -> None:
             assert created <= instant(record["LastModifiedDate"]) <= NOW, (name, record["Id"])
     for properties in props(seed, "contacts"):
         created = instant(properties["createdate"])
-        assert created <= NOW
+        assert created <= instant(properties["lastmodifieddate"]) <= NOW
         if "hs_lifecyclestage_marketingqualifiedlead_date" in properties:
             became_mql = instant(properties["hs_lifecyclestage_marketingqualifiedlead_date"])
             assert created <= became_mql <= NOW
@@ -325,6 +325,12 @@ def assert_references_resolve(data: DemoSeed) -> None:
     for role in sf(data, "OpportunityContactRole"):
         opp = opportunities[role["OpportunityId"]]
         assert contacts[role["ContactId"]]["AccountId"] == opp["AccountId"]
+    contact_ids = [c["id"] for c in hs(data, "contacts") if "id" in c]
+    assert len(set(contact_ids)) == len(contact_ids)
+    assert all(contact_id.isdigit() for contact_id in contact_ids)
+    for deal in hs(data, "deals"):
+        for target in deal.get("associations", {}).get("contacts", []):
+            assert target in contact_ids
     owners = {owner["id"] for owner in hs(data, "owners")}
     for name in ("contacts", "deals"):
         for properties in props(data, name):
@@ -333,6 +339,28 @@ def assert_references_resolve(data: DemoSeed) -> None:
 
 def test_every_cross_reference_resolves(seed: DemoSeed) -> None:
     assert_references_resolve(seed)
+
+
+def test_hand_made_hubspot_deals_are_associated_with_their_contacts(seed: DemoSeed) -> None:
+    contacts = hs(seed, "contacts")
+    by_id = {c["id"]: c["properties"] for c in contacts if "id" in c}
+    associated = [d for d in hs(seed, "deals") if d.get("associations")]
+    assert len(associated) >= len(hs(seed, "deals")) // 2
+    # Only referenced contacts carry an id, and they come first, so that a server numbering
+    # the others afterwards cannot collide with them.
+    referenced = {t for d in associated for t in d["associations"]["contacts"]}
+    assert set(by_id) == referenced
+    assert all("id" in c for c in contacts[: len(by_id)])
+    # A copy of a Salesforce deal hangs off the same person HubSpot knows.
+    sf_emails = {c["Id"]: match_key(c["Email"]) for c in sf(seed, "Contact")}
+    named: dict[str, set[str]] = defaultdict(set)
+    for opportunity in sf(seed, "Opportunity"):
+        named[opportunity["Name"]].add(sf_emails[opportunity["ContactId"]])
+    copies = [d for d in associated if d["properties"]["dealname"] in named]
+    assert copies
+    for deal in copies:
+        person = by_id[deal["associations"]["contacts"][0]]
+        assert match_key(person["email"]) in named[deal["properties"]["dealname"]]
 
 
 def test_converted_leads_point_at_the_records_their_conversion_made(seed: DemoSeed) -> None:
@@ -410,8 +438,12 @@ def test_the_lead_definition_selects_a_realistic_share_of_prospects(seed: DemoSe
 def test_hubspot_deals_use_the_default_pipeline(seed: DemoSeed) -> None:
     deals = props(seed, "deals")
     assert deals
+    assert all(instant(d["createdate"]) <= instant(d["hs_lastmodifieddate"]) <= NOW for d in deals)
     assert {deal["pipeline"] for deal in deals} == {"default"}
     assert {deal["dealstage"] for deal in deals} <= set(DEAL_PIPELINE)
+    for deal in deals:
+        if deal["dealstage"] in ("closedwon", "closedlost"):
+            assert instant(deal["hs_lastmodifieddate"]) >= min(instant(deal["closedate"]), NOW)
     lost = [deal for deal in deals if deal["dealstage"] == "closedlost"]
     assert all("closed_lost_reason" in deal for deal in lost)
 

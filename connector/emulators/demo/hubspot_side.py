@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from connector.emulators.demo.draws import moment_after
@@ -18,6 +18,7 @@ from connector.emulators.demo.vocabulary import TITLES
 
 Record = dict[str, Any]
 
+_CLOSED = ("closedwon", "closedlost")
 _MQL_OR_LATER = ("marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer")
 
 
@@ -35,7 +36,10 @@ class HubSpotRecords:
     deals: list[Record] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
-        return {"objects": {"owners": self.owners, "contacts": self.contacts, "deals": self.deals}}
+        # Contacts with explicit ids go first: a server numbering the rest after them can then
+        # never hand out one of theirs, whatever number it starts from.
+        contacts = sorted(self.contacts, key=lambda record: "id" not in record)
+        return {"objects": {"owners": self.owners, "contacts": contacts, "deals": self.deals}}
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class HubSpotBuilder:
         self._rng = rng
         self._now = now
         self.records = HubSpotRecords(owners=owners)
+        self._next_id = rng.randrange(20_000_000_000, 90_000_000_000)
 
     def contact(self, person: Person, view: ContactView, *, drift: bool = False) -> Record:
         """A contact for ``person``; ``drift`` lets title and company differ from Salesforce's."""
@@ -88,10 +93,13 @@ class HubSpotBuilder:
             "contract_end_date": iso_date(view.contract_end) if view.contract_end else None,
             "createdate": hs_datetime(person.created),
         }
+        last_change = person.created
         if view.lifecyclestage in _MQL_OR_LATER:
             # HubSpot stamps the date a contact first entered each stage.
             entered = view.became_mql or min(moment_after(rng, person.created, 0, 30), self._now)
             properties["hs_lifecyclestage_marketingqualifiedlead_date"] = hs_datetime(entered)
+            last_change = entered
+        properties["lastmodifieddate"] = hs_datetime(self._later(last_change))
         record: Record = {
             "properties": {key: value for key, value in properties.items() if value is not None}
         }
@@ -107,20 +115,40 @@ class HubSpotBuilder:
         owner_id: str | None,
         lost_reason: str | None,
         created: datetime,
+        contact: Record | None = None,
     ) -> Record:
+        """A deal in the default pipeline, associated with ``contact`` when one is given."""
+        closes = datetime.combine(close_date, time(0, 0), tzinfo=UTC)
+        # Closing a deal is an edit: a closed deal changed on or after its close date.
+        last_change = max(created, min(closes, self._now)) if stage in _CLOSED else created
         properties: dict[str, str | None] = {
             "dealname": name,
             "dealstage": stage,
             "pipeline": "default",
             "amount": number_text(amount),
             # closedate is a datetime property; a date typed in the UI is stored as UTC midnight.
-            "closedate": hs_datetime(datetime.combine(close_date, time(0, 0), tzinfo=UTC)),
+            "closedate": hs_datetime(closes),
             "closed_lost_reason": lost_reason,
             "hubspot_owner_id": owner_id,
             "createdate": hs_datetime(created),
+            "hs_lastmodifieddate": hs_datetime(self._later(last_change)),
         }
         record: Record = {
             "properties": {key: value for key, value in properties.items() if value is not None}
         }
+        if contact is not None:
+            record["associations"] = {"contacts": [self.contact_id(contact)]}
         self.records.deals.append(record)
         return record
+
+    def contact_id(self, contact: Record) -> str:
+        """The contact's id, given one now if it had none (only referenced contacts need one)."""
+        if "id" not in contact:
+            contact["id"] = str(self._next_id)
+            self._next_id += 1
+        return str(contact["id"])
+
+    def _later(self, instant: datetime) -> datetime:
+        """A last-change time after ``instant`` and not after now: records get touched."""
+        gap = max(self._now - instant, timedelta())
+        return (instant + gap * self._rng.random() ** 3).replace(microsecond=0)

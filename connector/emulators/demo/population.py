@@ -287,6 +287,12 @@ class PopulationBuilder:
         rng = self._rng
         today = self._now.date()
         opportunities = self._sf.records.opportunities
+        # The HubSpot contact of each converted lead's Salesforce contact.
+        contact_of = {
+            str(shared.lead["ConvertedContactId"]): shared.contact
+            for shared in self.population.shared
+            if shared.lead["IsConverted"]
+        }
         copies = min(len(opportunities), max(4, len(opportunities) // 10))
         for opportunity in rng.sample(opportunities, k=copies):
             stage = DEAL_STAGE[str(opportunity["StageName"])]
@@ -304,10 +310,11 @@ class PopulationBuilder:
                 owner_id=self._team.owner_for_user(str(opportunity["OwnerId"])),
                 lost_reason=opportunity.get("Loss_Reason__c") if stage == "closedlost" else None,
                 created=parse_sf_datetime(str(opportunity["CreatedDate"])),
+                contact=contact_of.get(str(opportunity["ContactId"])),
             )
         hubspot_only = self.population.hubspot_only
         own = min(len(hubspot_only), max(3, len(hubspot_only) // 50))
-        for person, _ in rng.sample(hubspot_only, k=own):
+        for person, contact in rng.sample(hubspot_only, k=own):
             stage = rng.choice(DEAL_PIPELINE)
             opened = moment_before(rng, self._now, 5, 200)
             closing = opened.date() + timedelta(days=rng.randint(20, 120))
@@ -316,13 +323,14 @@ class PopulationBuilder:
             else:
                 closing = max(closing, today + timedelta(days=7))
             self._hs.deal(
-                name=f"{person.company.name} - Pilot",
+                name=f"{person.company.name} - Trial",
                 stage=stage,
                 amount=float(rng.randrange(2_000, 30_000, 500)),
                 close_date=closing,
                 owner_id=rng.choice(self._team.hubspot_owner_ids()),
                 lost_reason=rng.choice(LOSS_REASONS) if stage == "closedlost" else None,
                 created=opened,
+                contact=contact,
             )
 
 
