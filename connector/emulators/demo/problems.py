@@ -196,11 +196,7 @@ class ProblemPlanter:
             self.found[UNMAPPED_STATUS].append(f"Lead {lead['Id']} Status {UNMAPPED_LEAD_STATUS!r}")
 
     def _invalid_emails(self) -> None:
-        chosen = self._pick(
-            self._population.hubspot_only,
-            2,
-            _new_lead,
-        )
+        chosen = self._pick(self._population.hubspot_only, 2, _new_lead)
         for number, (person, contact) in enumerate(chosen):
             local, _, domain = person.email.partition("@")
             properties = contact["properties"]
@@ -218,11 +214,7 @@ class ProblemPlanter:
             self.found[INVALID_EMAIL].append(f"Lead {lead['Id']} {lead['Email']!r}")
 
     def _long_company(self) -> None:
-        for person, contact in self._pick(
-            self._population.hubspot_only,
-            1,
-            _new_lead,
-        ):
+        for person, contact in self._pick(self._population.hubspot_only, 1, _new_lead):
             properties = contact["properties"]
             properties["company"] = LONG_COMPANY_NAME
             _make_sales_ready(properties, person)
@@ -278,6 +270,7 @@ class ProblemPlanter:
 
 
 def _open(lead: Record) -> bool:
+    """Neither converted nor closed with a reason: damaging it keeps every disposition present."""
     return not lead["IsConverted"] and "Disposition_Reason__c" not in lead
 
 
