@@ -113,13 +113,15 @@ def _string(name: str, label: str, length: int, **facts: Any) -> FieldDef:
     return FieldDef(name, facts.pop("type", "string"), label, length=length, **facts)
 
 
-def _flag(name: str, label: str, *, writable: bool = True) -> FieldDef:
+def _flag(
+    name: str, label: str, *, writable: bool = True, createable: bool | None = None
+) -> FieldDef:
     return FieldDef(
         name,
         "boolean",
         label,
         nillable=False,
-        createable=writable,
+        createable=writable if createable is None else createable,
         updateable=writable,
         defaulted_on_create=True,
     )
@@ -277,10 +279,13 @@ def _lead() -> ObjectDef:
                 length=18,
                 nillable=False,
                 defaulted_on_create=True,
-                reference_to=("User",),
+                # A fact of the real describe: a lead can be owned by a queue (Group) too.
+                reference_to=("Group", "User"),
                 relationship_name="Owner",
+                polymorphic=True,
             ),
-            _flag("IsConverted", "Converted", writable=False),
+            # A fact of the real describe: IsConverted can be set on create (imports), never updated.
+            _flag("IsConverted", "Converted", writable=False, createable=True),
             FieldDef("ConvertedDate", "date", "Converted Date", createable=False, updateable=False),
             _ref(
                 "ConvertedAccountId",

@@ -112,9 +112,11 @@ class RecordStore:
     def relationship(self, object_name: str, name: str) -> tuple[str, str] | None:
         obj = self.schema.get(object_name)
         f = obj.relationship(name) if obj else None
-        if f is None or not f.reference_to:
+        targets = [t for t in f.reference_to if self.schema.get(t)] if f else []
+        if f is None or not targets:
             return None
-        return f.name, f.reference_to[0]
+        # A polymorphic lookup (Lead.Owner: Group or User) resolves to the object the org has.
+        return f.name, targets[0]
 
     def canonical_object(self, object_name: str) -> str:
         obj = self.schema.get(object_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -29,6 +30,9 @@ def org(sf_server: EmulatorServer, tls_files: TlsFiles) -> Iterator[Org]:
     found = Org(sf_server, http)
     found.admin("reset")
     yield found
+    # A response kept alive by a caught exception's traceback holds its TLS connection open,
+    # which would stall the server's shutdown; collect it so the socket closes now.
+    gc.collect()
     http.close()
 
 
