@@ -284,7 +284,7 @@ def _lead() -> ObjectDef:
                 relationship_name="Owner",
                 polymorphic=True,
             ),
-            # A fact of the real describe: IsConverted can be set on create (imports), never updated.
+            # A fact of the real describe: IsConverted is createable (imports), never updateable.
             _flag("IsConverted", "Converted", writable=False, createable=True),
             FieldDef("ConvertedDate", "date", "Converted Date", createable=False, updateable=False),
             _ref(
