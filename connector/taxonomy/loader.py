@@ -131,6 +131,7 @@ class TaxonomySpec(_Spec):
 def load_taxonomy(path: Path) -> Taxonomy:
     """Read, check and compile a taxonomy file; any problem is a ``ConfigError``."""
     doc = load_toml(path)
+    _check_stage_names(doc)
     spec = doc.validate(TaxonomySpec)
     if spec.version != SUPPORTED_VERSION:
         raise doc.error(
@@ -159,6 +160,14 @@ def load_taxonomy(path: Path) -> Taxonomy:
         lifecyclestage_reads=MappingProxyType(_frozen(reads.lifecyclestage)),
         lead_status_reads=MappingProxyType(_frozen(reads.lead_status)),
     )
+
+
+def _check_stage_names(doc: TomlDoc) -> None:
+    # Caught before the schema, which would only say that the correctly spelt stage is missing.
+    stages = doc.data.get("stages")
+    if isinstance(stages, dict):
+        for name in stages:
+            _stage(doc, ["stages", name], name)
 
 
 _SYSTEM_KEYS = ("salesforce_status", "hubspot_lifecyclestage", "hubspot_lead_status")
@@ -236,6 +245,9 @@ def _check_written_values_unique(doc: TomlDoc, values: Mapping[Stage, StageValue
         pair_owner[pair] = stage
 
 
+_RECYCLE_KEYS = ("recycle_after_days", "recycle_before_contract_end_days", "recycle")
+
+
 def _reasons(doc: TomlDoc, spec: TaxonomySpec) -> dict[str, Reason]:
     if not spec.reasons:
         raise doc.error(["reasons"], "at least one disposition reason is needed")
@@ -254,11 +266,8 @@ def _reasons(doc: TomlDoc, spec: TaxonomySpec) -> dict[str, Reason]:
                 [*keys, "hubspot_lead_status"],
                 f"reason '{name}' has no hs_lead_status value for HubSpot",
             )
-        rules = [
-            k
-            for k in ("recycle_after_days", "recycle_before_contract_end_days", "recycle")
-            if getattr(entry, k) is not None
-        ]
+        # In the file's order, so that the second rule written is the one pointed at.
+        rules = [k for k in doc.data["reasons"][name] if k in _RECYCLE_KEYS]
         if not rules:
             raise doc.error(
                 keys,
