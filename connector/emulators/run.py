@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +39,8 @@ class RunningEmulators:
     def admin(self, server: EmulatorServer, path: str, payload: Any | None = None) -> Any:
         """Call an emulator's admin API (``/__emulator__/<path>``)."""
         url = f"{server.url}/__emulator__/{path}"
-        with httpx.Client(verify=str(self.tls.ca_path), timeout=120) as client:
+        trust = ssl.create_default_context(cafile=str(self.tls.ca_path))
+        with httpx.Client(verify=trust, timeout=120) as client:
             response = client.get(url) if payload is None else client.post(url, json=payload)
         response.raise_for_status()
         return response.json()
