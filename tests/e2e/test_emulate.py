@@ -1,4 +1,4 @@
-"""`crmsync emulate` as a user runs it: both emulators up, where they are said, Ctrl-C stops them."""
+"""`crmsync emulate` as a user runs it: both emulators up, their places said, Ctrl-C stops."""
 
 from __future__ import annotations
 
