@@ -183,8 +183,10 @@ def date_as_datetime(target: Side, zone: tzinfo | None) -> Transform:
             return None
         if target is Side.HUBSPOT:
             return instant_text(datetime.combine(_read_date(value), time(), UTC), "Z")
-        moment = _read_instant(value, zone or ctx.time_zone)
-        return moment.astimezone(zone or UTC).date().isoformat()
+        # The day as the zone's people see it: a close date picked at midnight in Paris is
+        # stored by HubSpot as 23:00 UTC the day before.
+        local = zone or ctx.time_zone
+        return _read_instant(value, local).astimezone(local).date().isoformat()
 
     return date_time
 

@@ -130,6 +130,10 @@ def test_round_trip_salesforce_to_hubspot_and_back_is_lossless(
         ("datetime:Europe/Paris", UTC, "2024-07-05T10:11:12", "2024-07-05T08:11:12.000Z"),
         # An explicit offset wins over the configured zone.
         ("datetime:Europe/Paris", UTC, "2024-01-05T10:11:12Z", "2024-01-05T10:11:12.000Z"),
+        # A HubSpot date-time read as a Salesforce date is the day in the configured zone.
+        ("date_as_datetime:Europe/Paris", UTC, "2024-01-04T23:00:00Z", "2024-01-05"),
+        ("date_as_datetime", ZoneInfo("Europe/Paris"), "2024-01-04T23:00:00Z", "2024-01-05"),
+        ("date_as_datetime", UTC, "2024-01-04T23:00:00Z", "2024-01-04"),
         # Without a zone argument, the context's default zone reads naive values.
         (
             "datetime",
@@ -148,7 +152,8 @@ def test_round_trip_salesforce_to_hubspot_and_back_is_lossless(
 def test_datetime_time_zones_are_normalised_to_utc(
     spec: str, ctx_zone: Any, given: str, expected: str
 ) -> None:
-    assert run(spec, HS, given, TransformContext(time_zone=ctx_zone)) == expected
+    target = SF if spec.startswith("date_as_datetime") else HS
+    assert run(spec, target, given, TransformContext(time_zone=ctx_zone)) == expected
 
 
 @pytest.mark.parametrize(
