@@ -21,7 +21,6 @@ from connector.emulators.salesforce.convert import ConversionFailed, convert_lea
 from connector.emulators.salesforce.dml import derive
 from connector.emulators.salesforce.errors import RequestFailed
 from connector.emulators.salesforce.org import Org
-from connector.emulators.salesforce.timestamps import format_datetime, parse_datetime
 from connector.emulators.salesforce.validation import canonical_reference, read_body
 
 if TYPE_CHECKING:
@@ -81,12 +80,6 @@ def seed_record(org: Org, object_name: str, record: dict[str, Any]) -> str:
     for name, value in values.items():
         f = obj.field(name)
         row[name] = canonical_reference(value) if f and f.type == "reference" else value
-    for stamp_field in _STAMPS:
-        if isinstance(row.get(stamp_field), str):
-            parsed = parse_datetime(row[stamp_field])
-            if parsed is None:
-                raise ValueError(f"{object_name}.{stamp_field}: not a datetime")
-            row[stamp_field] = format_datetime(parsed)
     derive(obj, row)
     store.insert(obj.name, row)
     if row.get("IsDeleted"):

@@ -82,6 +82,7 @@ class Dml:
     def __init__(self, store: RecordStore, locks: RowLocks) -> None:
         self.store = store
         self.locks = locks
+        self._defaults: dict[str, dict[str, Any]] = {}
 
     # -- create ------------------------------------------------------------------------------
     def create(self, obj: ObjectDef, values: dict[str, Any], tx: Transaction) -> Outcome:
@@ -219,11 +220,16 @@ class Dml:
         return None
 
     def fill_defaults(self, obj: ObjectDef, row: Row) -> None:
-        for f in obj.fields:
-            if f.type == "boolean":
-                row[f.name] = _BOOLEAN_DEFAULTS.get((obj.name, f.name), False)
-            elif f.default_value is not None:
-                row[f.name] = f.default_value
+        defaults = self._defaults.get(obj.name)
+        if defaults is None:
+            defaults = {}
+            for f in obj.fields:
+                if f.type == "boolean":
+                    defaults[f.name] = _BOOLEAN_DEFAULTS.get((obj.name, f.name), False)
+                elif f.default_value is not None:
+                    defaults[f.name] = f.default_value
+            self._defaults[obj.name] = defaults
+        row.update(defaults)
         if "OwnerId" in row:
             row["OwnerId"] = self.store.api_user_id
 
