@@ -28,7 +28,7 @@ from starlette.routing import BaseRoute, Route
 from connector.emulators.hubspot.errors import json_response, validation_error
 from connector.emulators.hubspot.render import read_names
 from connector.emulators.hubspot.schema import OBJECT_TYPE_IDS, PropertyDef
-from connector.emulators.hubspot.store import ObjectStore, View
+from connector.emulators.hubspot.store import ObjectStore, Version
 from connector.emulators.hubspot.values import format_instant, parse_instant_text, parse_number_text
 from connector.emulators.hubspot.wire import read_object
 
@@ -67,7 +67,7 @@ QUERY_PROPERTIES = {
     "deals": ("dealname",),
 }
 
-Predicate = Callable[[View], bool]
+Predicate = Callable[[Version], bool]
 _TOKEN_SPLIT = re.compile(r"[^0-9a-z]+")
 
 
@@ -214,6 +214,8 @@ class Compiler:
 
     def group(self, filters: Iterable[Filter]) -> Predicate:
         predicates = [self.one(item) for item in filters]
+        if len(predicates) == 1:
+            return predicates[0]
         return lambda view: all(predicate(view) for predicate in predicates)
 
     def one(self, item: Filter) -> Predicate:
@@ -267,7 +269,7 @@ class Compiler:
             return lambda view: view.numbers.get(name) != low
         check = compare[op]
 
-        def predicate(view: View) -> bool:
+        def predicate(view: Version) -> bool:
             value = view.numbers.get(name)
             return value is not None and check(value)
 
@@ -283,7 +285,7 @@ class Compiler:
             wanted = {fold(str(value)) for value in item.values}
             inside = op == "IN"
 
-            def in_values(view: View) -> bool:
+            def in_values(view: Version) -> bool:
                 value = view.properties.get(name)
                 return (value is not None and fold(value) in wanted) == inside
 
@@ -292,7 +294,7 @@ class Compiler:
             pattern = str(item.value).lower()
             positive = op == "CONTAINS_TOKEN"
 
-            def tokens(view: View) -> bool:
+            def tokens(view: Version) -> bool:
                 value = view.properties.get(name)
                 return (value is not None and _has_token(value, pattern)) == positive
 
@@ -315,7 +317,7 @@ class Compiler:
                 view.properties.get(name) is None or check(fold(view.properties[name]))
             )
 
-        def predicate(view: View) -> bool:
+        def predicate(view: Version) -> bool:
             value = view.properties.get(name)
             return value is not None and check(fold(value))
 
@@ -343,73 +345,108 @@ def _has_token(value: str, pattern: str) -> bool:
     return pattern in words
 
 
-def run_search(store: ObjectStore, request: SearchRequest, now_ms: int) -> tuple[int, list[View]]:
-    """Every match's count, and the requested page of versions as search sees them."""
+def run_search(
+    store: ObjectStore, request: SearchRequest, now_ms: int
+) -> tuple[int, list[Version]]:
+    """Every match's count, and the requested page of records as search sees them."""
     store.settle(now_ms)
+    window = _time_window(store, request)
+    if window is not None:
+        return window
     compiler = Compiler(store)
-    groups = [(group, compiler.group(group)) for group in request.groups]
     query = _query_predicate(store, request.query)
-    matched: dict[int, View] = {}
+    groups: list[tuple[tuple[Filter, ...], Predicate]] = [
+        (group, compiler.group(group)) for group in request.groups
+    ] or [((), lambda version: True)]
+    matched: dict[int, Version] = {}
     recent = store.recent
-    if not groups:
-        groups = [((), lambda view: True)]
+    records = store.records
     for filters, predicate in groups:
-        for record_id in _candidates(store, filters):
+        for record_id in _candidates(store, filters)[0]:
             if record_id in matched or record_id in recent:
                 continue
-            record = store.records.get(record_id)
+            record = records.get(record_id)
             if record is None or record.archived:
                 continue
-            view = record.live_view()
-            if predicate(view) and query(view):
-                matched[record_id] = view
+            if predicate(record) and query(record):
+                matched[record_id] = record
     for record_id in recent:
-        record = store.records[record_id]
-        seen = store.visible(record, now_ms)
+        seen = store.visible(records[record_id], now_ms)
         if seen is None or seen.archived or record_id in matched:
             continue
         if any(predicate(seen) for _, predicate in groups) and query(seen):
             matched[record_id] = seen
-    views = sorted(matched.values(), key=lambda view: view.id)
+    found = sorted(matched.values(), key=_by_id)
     if request.sort is not None:
-        views = _sorted(store, views, *request.sort)
-    return len(views), views[request.after : request.after + request.limit]
+        found = _sorted(store, found, *request.sort)
+    return len(found), found[request.after : request.after + request.limit]
 
 
-def _candidates(store: ObjectStore, filters: Iterable[Filter]) -> Iterable[int]:
-    """Ids worth testing for one group: from an index when a filter allows, else all."""
+def _by_id(version: Version) -> int:
+    return version.id
+
+
+def _time_window(store: ObjectStore, request: SearchRequest) -> tuple[int, list[Version]] | None:
+    """Answer a query on the modification time alone straight from the time index.
+
+    This is the query connectors run to read past the 10,000-result cap (filter on
+    ``lastmodifieddate``, sort ascending by it), so it must stay cheap on a large portal.
+    """
+    if store.recent or request.query is not None or len(request.groups) != 1:
+        return None
+    ids, exact = _candidates(store, request.groups[0])
+    sort = request.sort
+    if not exact or (sort is not None and sort != (store.last_modified, False)):
+        return None
+    window = list(ids)
+    if sort is None:
+        window.sort()
+    page = window[request.after : request.after + request.limit]
+    return len(window), [store.records[record_id] for record_id in page]
+
+
+def _candidates(store: ObjectStore, filters: Iterable[Filter]) -> tuple[Iterable[int], bool]:
+    """Ids worth testing for one group, and whether they are exactly the group's matches.
+
+    An identity filter (``hs_object_id``, ``email``, a unique property) or a range on the
+    modification time narrows the candidates through an index; otherwise every record is a
+    candidate.
+    """
     low: int | None = None
     high: int | None = None
     ranged = False
+    exact = True
     for item in filters:
         name, op = item.property_name, item.operator
-        if op == "EQ" and item.value is not None:
-            value = str(item.value).strip()
-            if name == "hs_object_id" or (name == "email" and store.object_type == "contacts"):
-                found = store.find_by(name, value)
-                return [found.id] if found is not None else []
-            definition = store.schema.get(name)
-            if definition is not None and definition.has_unique_value:
-                found = store.find_by(name, value)
-                return [found.id] if found is not None else []
+        if op == "EQ" and item.value is not None and _identifying(store, name):
+            found = store.find_by(name, str(item.value).strip())
+            return ([found.id] if found is not None else []), False
         if op == "IN" and name == "hs_object_id":
-            return [int(str(v)) for v in item.values if str(v).strip().isdigit()]
-        if name == store.last_modified and op in ("GT", "GTE", "EQ", "BETWEEN", "LT", "LTE"):
-            bound = parse_instant_text(str(item.value))
-            if bound is None:
-                continue
-            ranged = True
-            if op in ("GT", "GTE", "EQ", "BETWEEN"):
-                low = bound if low is None else max(low, bound)
-            if op in ("LT", "LTE", "EQ"):
-                high = bound if high is None else min(high, bound)
-            if op == "BETWEEN":
-                top = parse_instant_text(str(item.high_value))
-                if top is not None:
-                    high = top if high is None else min(high, top)
+            return [int(str(v)) for v in item.values if str(v).strip().isdigit()], False
+        bound = parse_instant_text(str(item.value)) if name == store.last_modified else None
+        if bound is None or op not in ("GT", "GTE", "EQ", "BETWEEN", "LT", "LTE"):
+            exact = False
+            continue
+        ranged = True
+        lowest = {"GT": bound + 1, "GTE": bound, "EQ": bound, "BETWEEN": bound}.get(op)
+        highest = {"LT": bound - 1, "LTE": bound, "EQ": bound}.get(op)
+        if op == "BETWEEN":
+            highest = parse_instant_text(str(item.high_value))
+            exact = exact and highest is not None
+        if lowest is not None:
+            low = lowest if low is None else max(low, lowest)
+        if highest is not None:
+            high = highest if high is None else min(high, highest)
     if ranged:
-        return store.modified_between(low, high)
-    return store.records.keys()
+        return store.modified_between(low, high), exact
+    return store.records.keys(), False
+
+
+def _identifying(store: ObjectStore, name: str) -> bool:
+    if name == "hs_object_id" or (name == "email" and store.object_type == "contacts"):
+        return True
+    definition = store.schema.get(name)
+    return definition is not None and definition.has_unique_value
 
 
 def _query_predicate(store: ObjectStore, query: str | None) -> Predicate:
@@ -420,11 +457,11 @@ def _query_predicate(store: ObjectStore, query: str | None) -> Predicate:
     return lambda view: any(needle in view.properties.get(name, "").lower() for name in names)
 
 
-def _sorted(store: ObjectStore, views: list[View], name: str, descending: bool) -> list[View]:
+def _sorted(store: ObjectStore, views: list[Version], name: str, descending: bool) -> list[Version]:
     definition = store.schema.get(name)
     numeric = definition is not None and definition.type in ("number", "date", "datetime")
-    present: list[View] = []
-    absent: list[View] = []
+    present: list[Version] = []
+    absent: list[Version] = []
     for view in views:
         (present if name in view.properties else absent).append(view)
     if numeric:
@@ -458,7 +495,7 @@ class SearchRoutes:
         request.state.records = len(results)
         return json_response(body)
 
-    def _result(self, store: ObjectStore, view: View, names: list[str]) -> dict[str, Any]:
+    def _result(self, store: ObjectStore, view: Version, names: list[str]) -> dict[str, Any]:
         return {
             "id": str(view.id),
             "properties": {name: view.properties.get(name) for name in names},

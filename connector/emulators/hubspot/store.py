@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from connector.emulators.hubspot.schema import LAST_MODIFIED, ObjectType, PropertyDef
 from connector.emulators.hubspot.values import (
@@ -25,9 +26,26 @@ from connector.emulators.hubspot.values import (
 )
 
 
+class Version(Protocol):
+    """A record as search sees it: the live record, or an earlier ``View`` of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def properties(self) -> Mapping[str, str]: ...
+    @property
+    def numbers(self) -> Mapping[str, float]: ...
+    @property
+    def archived(self) -> bool: ...
+    @property
+    def created_ms(self) -> int: ...
+    @property
+    def updated_ms(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class View:
-    """One version of a record as search sees it."""
+    """A frozen earlier version of a record, kept while search still lags behind it."""
 
     id: int
     properties: Mapping[str, str]
@@ -58,12 +76,6 @@ class StoredRecord:
             self.archived,
             self.created_ms,
             self.updated_ms,
-        )
-
-    def live_view(self) -> View:
-        """The current state without copying (read-only use)."""
-        return View(
-            self.id, self.properties, self.numbers, self.archived, self.created_ms, self.updated_ms
         )
 
 
@@ -167,12 +179,12 @@ class ObjectStore:
             record.versions.clear()
             del self.recent[record_id]
 
-    def visible(self, record: StoredRecord, now_ms: int) -> View | None:
+    def visible(self, record: StoredRecord, now_ms: int) -> Version | None:
         """What search sees of ``record`` now, or ``None`` if it is not indexed yet."""
         if record.id not in self.recent:
-            return record.live_view()
+            return record
         horizon = now_ms - self.lag_ms
-        seen: View | None = None
+        seen: Version | None = None
         for at_ms, version in record.versions:
             if at_ms > horizon:
                 break
@@ -216,7 +228,7 @@ class ObjectStore:
     def update(self, record: StoredRecord, changes: Mapping[str, str | None], now_ms: int) -> None:
         """Apply changes (``None`` or ``""`` clears) and move the modification time."""
         if self.lag_ms > 0 and not record.versions:
-            record.versions.append((record.updated_ms, record.view()))
+            self._keep_settled(record)
         for name, value in changes.items():
             if value is None or value == "":
                 self._clear(record, name)
@@ -228,22 +240,32 @@ class ObjectStore:
         if record.archived:
             return
         if self.lag_ms > 0 and not record.versions:
-            record.versions.append((record.updated_ms, record.view()))
+            self._keep_settled(record)
         record.archived = True
         record.archived_ms = now_ms
         self._unindex_identity(record)
         self._touch(record, now_ms)
 
     def _touch(self, record: StoredRecord, now_ms: int) -> None:
+        """Move the modification time; only live records stay in the time index."""
         old = (record.updated_ms, record.id)
         position = bisect.bisect_left(self.by_modified, old)
         if position < len(self.by_modified) and self.by_modified[position] == old:
             del self.by_modified[position]
         record.updated_ms = now_ms
         self._set(record, self.last_modified, format_instant(now_ms))
-        bisect.insort(self.by_modified, (now_ms, record.id))
+        if not record.archived:
+            bisect.insort(self.by_modified, (now_ms, record.id))
         if self.lag_ms > 0:
             self._remember(record, now_ms)
+
+    def _keep_settled(self, record: StoredRecord) -> None:
+        """Keep what search sees of a settled record before it changes.
+
+        Search already shows a settled record's current state, whatever its modification
+        time, so that version stays visible (from the epoch) until the new one settles.
+        """
+        record.versions.append((0, record.view()))
 
     def _remember(self, record: StoredRecord, at_ms: int) -> None:
         record.versions.append((at_ms, record.view()))

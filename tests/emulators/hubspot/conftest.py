@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ssl
 from collections.abc import Iterator
 
@@ -24,6 +25,10 @@ def _running(tls_files: TlsFiles) -> Iterator[Emulator]:
         trust_env=False,
     ) as http:
         yield Emulator(server, service, tls_files, http)
+    # A client still holding a keep-alive TLS connection makes uvicorn wait for its
+    # close_notify until the stop times out; pytest.raises keeps SDK responses (and their
+    # sockets) alive in reference cycles, so collect them first.
+    gc.collect()
     server.stop()
 
 
