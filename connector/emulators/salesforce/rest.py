@@ -189,6 +189,10 @@ async def get_record(call: Call) -> Response:
 
 async def update_record(call: Call) -> Response:
     obj = sobject(call)
+    canonical = ids.normalize(call.params["id"])
+    stored = call.org.store.find(obj.name, canonical) if canonical else None
+    if stored is not None and stored.get("IsDeleted"):
+        raise RequestFailed(404, [SfError("ENTITY_IS_DELETED", "entity is deleted")])
     row = _live_row(call, obj, call.params["id"])
     values = read_body(obj, await call.json_object(), allow_id=True)
     outcome = call.org.dml.update(obj, row["Id"], values, call.org.transaction())

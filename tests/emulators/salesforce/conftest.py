@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +17,11 @@ from connector.emulators.server import EmulatorServer, TlsFiles
 
 @pytest.fixture(scope="session")
 def sf_server(tls_files: TlsFiles) -> Iterator[EmulatorServer]:
-    server = EmulatorServer(SalesforceService(), tls_files).start()
+    server = EmulatorServer(SalesforceService(), tls_files)
+    # Without TCP_NODELAY each answer (headers and body written apart) waits ~40 ms for a
+    # delayed ACK; accepted sockets inherit the option from the listening one.
+    server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    server.start()
     yield server
     server.stop()
 
