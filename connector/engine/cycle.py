@@ -21,6 +21,7 @@ from typing import Any
 from connector.clock import Clock
 from connector.engine.pairs import Pair, PairPlan, PlannedWrite, Rejection
 from connector.engine.plan import (
+    HUBSPOT_ID_PROPERTY,
     PlanContext,
     created_record,
     is_echo,
@@ -198,39 +199,93 @@ class Cycle:
                 found[record.id] = record
         return found
 
+    def _partner_id_field(self, side: Side) -> str | None:
+        """The field on ``side`` that holds its partner's id, if the mapping keeps one."""
+        fmap = self.field_map
+        if side is Side.SALESFORCE:
+            row = fmap.row(Side.HUBSPOT, HUBSPOT_ID_PROPERTY)
+            return row.salesforce if row is not None else None
+        row = fmap.row(Side.SALESFORCE, "Id")
+        return row.hubspot if row is not None else None
+
+    def _points_elsewhere(self, candidate: Record, record: Record) -> bool:
+        """Whether ``candidate`` already names another record as its partner."""
+        holder = self._partner_id_field(candidate.side)
+        if holder is None:
+            return False
+        value = candidate.get(holder)
+        return value not in (None, "") and str(value) != record.id
+
     def _match(
         self, tx: StateTx, side: Side, unlinked: list[Record], rejected: list[PairPlan]
     ) -> list[Pair]:
-        """Pair unlinked records by match key; one partner per key, never two creates."""
+        """Pair unlinked records: by the partner id a record carries, else by match key.
+
+        A record that already carries its partner's id (written by an earlier sync, or by
+        another connector before crmsync) is paired with that partner first, so an e-mail
+        shared by duplicates never steals it. One partner per key, never two creates.
+        """
+        other = side.other
+        pairs: list[Pair] = []
+        by_partner_id: dict[str, Record] = {}
+        holder = self._partner_id_field(side)
+        if holder is not None:
+            for record in unlinked:
+                value = record.get(holder)
+                if value not in (None, ""):
+                    by_partner_id.setdefault(str(value), record)
+        claimed: set[str] = set()
+        if by_partner_id:
+            found = self._read_by_ids(other, list(by_partner_id))
+            taken = self._linked_ids(tx, other, list(found))
+            for partner_id, record in by_partner_id.items():
+                partner = found.get(partner_id)
+                if (
+                    partner is None
+                    or partner_id in taken
+                    or self._points_elsewhere(partner, record)
+                ):
+                    continue
+                pairs.append(_make_pair(record, partner, None, None))
+                claimed.add(record.id)
+        rest = [r for r in unlinked if r.id not in claimed]
         identity = self.field_map.identity
         key_field = identity.salesforce if side is Side.SALESFORCE else identity.hubspot
         other_field = identity.hubspot if side is Side.SALESFORCE else identity.salesforce
         keyed: dict[str, list[Record]] = {}
-        pairs: list[Pair] = []
-        for record in unlinked:
+        for record in rest:
             key = identity.key(record.get(key_field))
             if key is None:
                 pairs.append(_make_pair(record, None, None, None))
                 continue
             keyed.setdefault(key, []).append(record)
-        other = side.other
         candidates: dict[str, list[Record]] = {}
         system = self.system(other)
         for batch in chunked(list(keyed), system.limits.read_by_ids_batch):
-            for found in system.find_by_values(
+            for found_record in system.find_by_values(
                 self.object(other), other_field, batch, self.fields(other)
             ):
-                key = identity.key(found.get(other_field))
+                key = identity.key(found_record.get(other_field))
                 if key is not None:
-                    candidates.setdefault(key, []).append(found)
+                    candidates.setdefault(key, []).append(found_record)
         taken = self._linked_ids(tx, other, [r.id for rs in candidates.values() for r in rs])
         for key, records in keyed.items():
-            first, *duplicates = sorted(records, key=lambda r: r.id)
+            first, *duplicates = sorted(records, key=_id_order)
             for dup in duplicates:
                 rejected.append(_duplicate(dup, first, key))
-            free = sorted((c for c in candidates.get(key, []) if c.id not in taken), key=_id_order)
-            if candidates.get(key) and not free:
-                rejected.append(_already_linked(first, candidates[key][0], key))
+            everyone = candidates.get(key, [])
+            free = sorted(
+                (
+                    c
+                    for c in everyone
+                    if c.id not in taken
+                    and c.id not in claimed_partners(pairs, other)
+                    and not self._points_elsewhere(c, first)
+                ),
+                key=_id_order,
+            )
+            if everyone and not free:
+                rejected.append(_already_linked(first, everyone[0], key))
                 continue
             partner = free[0] if free else None
             pairs.append(_make_pair(first, partner, None, None, match_key=key))
@@ -463,6 +518,11 @@ def _make_pair(
     sf = record if record.side is Side.SALESFORCE else partner
     hs = record if record.side is Side.HUBSPOT else partner
     return Pair(salesforce=sf, hubspot=hs, link_id=link_id, snapshot=snapshot, match_key=match_key)
+
+
+def claimed_partners(pairs: Sequence[Pair], side: Side) -> set[str]:
+    """Ids on ``side`` that pairs built so far already use."""
+    return {r.id for pair in pairs if (r := pair.record(side)) is not None}
 
 
 def _id_order(record: Record) -> tuple[int, str]:

@@ -78,6 +78,10 @@ class _StageStep:
             if record is None:
                 continue
             reading = self.read(record)
+            if side is Side.HUBSPOT and _disqualified_without_reason(reading, self.taxonomy):
+                # Marketing marked the contact "other" with no reason. Disqualifying is sales'
+                # move, so this reads as a move HubSpot may not make: restored, never passed on.
+                reading = Mapped(Stage.DISQUALIFIED, None)
             if isinstance(reading, Unmapped):
                 error = reading.rejection()
                 return Rejection(
@@ -88,6 +92,15 @@ class _StageStep:
         events: list[StageEvent] = []
         agreed = self._agree(readings, previous, events)
         agreed = self._connector_moves(pair, agreed, now, events)
+        if agreed.stage is Stage.DISQUALIFIED and agreed.reason is None:
+            # Only a HubSpot-only contact gets here: nothing to write, nothing to hand over.
+            return StageDecision(
+                salesforce={},
+                hubspot={},
+                agreed=None,
+                create_allowed=False,
+                notes=(f"{pair.label}: disqualified in HubSpot without a reason; not handed over",),
+            )
         try:
             recycle_on = self._recycle_date(pair, agreed, now)
         except (ContractEndMissing, ValueRejected) as exc:
@@ -222,6 +235,14 @@ class _StageStep:
             # The date was set when the lead was disqualified; later cycles keep it.
             return stored
         return computed
+
+
+def _disqualified_without_reason(reading: Mapped | Unmapped, taxonomy: Taxonomy) -> bool:
+    return (
+        isinstance(reading, Unmapped)
+        and reading.field == taxonomy.hubspot_fields.disposition_reason
+        and reading.value in (None, "")
+    )
 
 
 def _changed(record: Record | None, values: Mapping[str, Any]) -> dict[str, Any]:
