@@ -23,6 +23,7 @@ Everything an SDK sends goes through one ``CallRunner`` per system, built here:
 from __future__ import annotations
 
 import logging
+import random
 import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -185,9 +186,6 @@ class CallRunner:
         self.clock = clock
         self.scrub = scrub or Scrubber()
         self.counter = CallCounter()
-        self._backoff = tenacity.wait_exponential_jitter(
-            initial=self.settings.backoff_initial_s, max=self.settings.backoff_max_s, jitter=0.5
-        )
 
     # -- whole calls --------------------------------------------------------------------------
 
@@ -283,7 +281,13 @@ class CallRunner:
         failure = outcome.exception() if outcome is not None else None
         if isinstance(failure, _Again) and failure.wait_s is not None:
             return failure.wait_s
-        return float(self._backoff(state))
+        return self.backoff(state.attempt_number)
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter, so many clients do not retry in step."""
+        settings = self.settings
+        base = min(settings.backoff_initial_s * 2.0 ** (attempt - 1), settings.backoff_max_s)
+        return float(base + random.uniform(0, base / 2))
 
     def _before_sleep(self, state: tenacity.RetryCallState, method: str, where: str) -> None:
         self.counter.retries += 1
@@ -356,10 +360,7 @@ class CallRunner:
                 break
             self.counter.retries += 1
             self.counter.rows_retried += len(again)
-            pause = min(
-                self.settings.backoff_initial_s * 2 ** (round_number - 1),
-                self.settings.backoff_max_s,
-            )
+            pause = self.backoff(round_number)
             log.warning(
                 "%s: %d record(s) were locked; trying them again in %.2f s",
                 self.name,

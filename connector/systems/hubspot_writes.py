@@ -173,55 +173,71 @@ class HubSpotWriter:
     def _map(
         self, ops: list[WriteOp], kind: WriteKind, data: Mapping[str, Any]
     ) -> list[WriteResult]:
+        """One result per op, from a 2xx batch answer's ``results`` and ``errors``."""
         found: dict[int, WriteResult] = {}
-        successes = list(data.get("results") or ())
-        for position, result in enumerate(successes):
-            index = self._match_result(ops, kind, result)
-            if index is None and kind is WriteKind.CREATE and len(successes) == len(ops):
-                index = position  # nothing else identifies a created record; order is all
-            if index is None or index in found:
-                continue
-            created = kind is WriteKind.CREATE or bool(result.get("new", False))
-            found[index] = WriteResult(
-                ops[index],
-                ok=True,
-                id=str(result.get("id")) if result.get("id") is not None else ops[index].id,
-                created=created,
-                modified_at=parse_instant(result.get("updatedAt")),
-            )
-        unplaced: list[dict[str, Any]] = []
+        unplaced_errors: list[Mapping[str, Any]] = []
         for error in data.get("errors") or ():
             indexes = self._match_error(ops, kind, error)
             if not indexes:
-                unplaced.append(error)
+                unplaced_errors.append(error)
             for index in indexes:
                 found.setdefault(index, self._error_result(ops[index], error))
+        unplaced: list[Mapping[str, Any]] = []
+        for result in data.get("results") or ():
+            matched = self._match_result(ops, kind, result, set(found))
+            if matched is None:
+                unplaced.append(result)
+            else:
+                found[matched] = self._success(ops[matched], kind, result)
         missing = [i for i in range(len(ops)) if i not in found]
-        for index in missing:
-            if unplaced:
-                found[index] = self._error_result(ops[index], unplaced[0])
+        if unplaced and len(unplaced) == len(missing) and not unplaced_errors:
+            # Nothing else tells these apart; HubSpot answers results in input order.
+            for index, result in zip(missing, unplaced, strict=True):
+                found[index] = self._success(ops[index], kind, result)
+        for index in [i for i in range(len(ops)) if i not in found]:
+            if unplaced_errors:
+                found[index] = self._error_result(ops[index], unplaced_errors[0])
             else:
                 found[index] = _fail(
                     ops[index], "NO_RESULT", "HubSpot's answer named no result for this input"
                 )
         return [found[i] for i in range(len(ops))]
 
+    def _success(self, op: WriteOp, kind: WriteKind, result: Mapping[str, Any]) -> WriteResult:
+        return WriteResult(
+            op,
+            ok=True,
+            id=str(result["id"]) if result.get("id") is not None else op.id,
+            created=kind is WriteKind.CREATE or bool(result.get("new", False)),
+            modified_at=parse_instant(result.get("updatedAt")),
+        )
+
     def _match_result(
-        self, ops: list[WriteOp], kind: WriteKind, result: Mapping[str, Any]
+        self, ops: list[WriteOp], kind: WriteKind, result: Mapping[str, Any], taken: set[int]
     ) -> int | None:
+        """The op a success answers: by its echoed trace id, else by id, key or values."""
         trace = result.get("objectWriteTraceId")
         if trace is not None and str(trace).isdigit() and int(trace) < len(ops):
             return int(trace)
-        if kind is WriteKind.UPDATE:
-            for index, op in enumerate(ops):
-                if op.id == str(result.get("id")):
-                    return index
-        if kind is WriteKind.UPSERT:
-            props = result.get("properties") or {}
-            for index, op in enumerate(ops):
+        props = result.get("properties") or {}
+        for index, op in enumerate(ops):
+            if index in taken:
+                continue
+            if kind is WriteKind.UPDATE and op.id == str(result.get("id")):
+                return index
+            if kind is WriteKind.UPSERT:
                 value = props.get(op.key_field or "")
                 if value is not None and _same(value, op.key_value):
                     return index
+            if (
+                kind is WriteKind.CREATE
+                and op.fields
+                and all(
+                    _same(str(props.get(name, "")), wire_value(value))
+                    for name, value in op.fields.items()
+                )
+            ):
+                return index
         return None
 
     def _match_error(
