@@ -390,7 +390,7 @@ class Cycle:
                     hubspot_id=pair.hubspot.id,
                     match_key=pair.match_key,
                 )
-                for pair in outcome.linked_pairs()
+                for pair in outcome.pairs_to_link()
                 if pair.salesforce is not None and pair.hubspot is not None
             ]
             stored = tx.upsert_links(self.pipeline, new_links) if new_links else []
@@ -472,8 +472,13 @@ class _Outcome:
     def succeeded(self) -> Iterable[tuple[PairPlan, Pair]]:
         return list(self.ok.values())
 
-    def linked_pairs(self) -> list[Pair]:
-        return [pair for key, pair in self.links.items() if key not in self._failed_ids]
+    def pairs_to_link(self) -> list[Pair]:
+        """Pairs that succeeded with both sides present and no stored link yet."""
+        found = []
+        for _plan, pair in self.ok.values():
+            if pair.link_id is None and pair.salesforce is not None and pair.hubspot is not None:
+                found.append(pair)
+        return found
 
 
 def _after_cursor(records: Iterable[Record], cursor: Cursor) -> Iterator[Record]:
