@@ -394,10 +394,9 @@ def _chain(exc: BaseException) -> Iterable[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        todo.append(current.__cause__)
-        todo.append(current.__context__)
-        todo.append(getattr(current, "reason", None) if isinstance(current, Exception) else None)
-        todo.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        linked.extend(current.args)
+        todo.extend(item for item in linked if isinstance(item, BaseException))
 
 
 def transport_failure(exc: BaseException) -> TransportFailure:
