@@ -1,10 +1,16 @@
-"""Associations between records: HubSpot's type ids, their v3 names, and the link store.
+"""Associations between records: HubSpot's type ids, the link store, the v3 and v4 routes.
 
 Type ids are HubSpot's HUBSPOT_DEFINED ones (associations v4 guide): contact to company 279
 (unlabeled, the default) and 1 (primary), company to contact 280 and 2, deal to contact 3,
 contact to deal 4, deal to company 341 and 5, company to deal 342 and 6. Every link is stored
 in both directions, as HubSpot answers both (the recorded v3 ``batch/create`` returns
 ``company_to_contact`` and ``contact_to_company`` for one input).
+
+Served: v3 ``batch/create`` (answers 200 like the recording), and the v4 endpoints
+hubspot-api-client calls: ``PUT .../associations/default/{to}/{id}``, labelled ``PUT``,
+``DELETE``, ``GET .../associations/{to}``, and ``batch/create`` (200 on real portals, 201
+documented: ``create_status`` picks), ``batch/associate/default``, ``batch/read``,
+``batch/archive``.
 """
 
 from __future__ import annotations
@@ -106,12 +112,6 @@ class LinkStore:
         for to_type, targets in self._links.get((from_type, from_id), {}).items():
             for to_id in sorted(targets):
                 yield to_type, to_id, set(targets[to_id])
-
-    def forget(self, object_type: ObjectType, record_id: int) -> None:
-        """Drop every link of an archived record."""
-        for to_type, targets in self._links.pop((object_type, record_id), {}).items():
-            for to_id in targets:
-                self._links.get((to_type, to_id), {}).get(object_type, {}).pop(record_id, None)
 
     def _put(
         self, from_type: ObjectType, from_id: int, to_type: ObjectType, to_id: int, type_id: int

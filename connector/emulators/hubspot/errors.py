@@ -169,11 +169,6 @@ def validation_error(
     return HubSpotError(400, error_body(message, "VALIDATION_ERROR", context=context))
 
 
-def invalid_json(reason: str) -> HubSpotError:
-    """A body that is not the JSON the endpoint takes."""
-    return validation_error(f"Invalid input JSON on line 1, column 1: {reason}")
-
-
 def contact_exists(existing_id: str) -> HubSpotError:
     """409 for a create whose e-mail another contact already has (captured body)."""
     return HubSpotError(

@@ -271,7 +271,10 @@ class HubSpotService:
         self, object_type: ObjectType, record_id: int, links: Mapping[str, Any]
     ) -> None:
         for raw_type, targets in links.items():
-            to_type = self.portal.object_type(raw_type)
+            try:
+                to_type = self.portal.object_type(str(raw_type))
+            except HubSpotError as exc:
+                raise ValueError(f"cannot associate with unknown object type {raw_type!r}") from exc
             type_id = DEFAULT_TYPES.get((object_type, to_type))
             if type_id is None:
                 raise ValueError(f"{object_type} cannot be associated with {to_type}")
