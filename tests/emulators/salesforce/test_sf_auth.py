@@ -6,7 +6,7 @@ import base64
 
 import pytest
 import requests
-from sf_support import VERSION, Org, reference_json
+from sf_support import REFERENCE, VERSION, Org, reference_json
 from simple_salesforce import Salesforce, SalesforceLogin
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceExpiredSession
 
@@ -120,12 +120,7 @@ def test_soap_login_through_simple_salesforce(org: Org) -> None:
 
 
 def test_soap_login_answers_the_recorded_response_shape(org: Org) -> None:
-    recorded = (
-        reference_json.__globals__["REFERENCE"]
-        / "fixtures"
-        / "simple-salesforce"
-        / "login_response_success.xml"
-    ).read_text()
+    recorded = (REFERENCE / "fixtures/simple-salesforce/login_response_success.xml").read_text()
     body = (
         '<?xml version="1.0" encoding="utf-8" ?><soapenv:Envelope '
         'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '

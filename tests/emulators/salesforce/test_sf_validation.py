@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sf_support import Org, lead, reference_json
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceMalformedRequest
+from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
 
 
 def _refusal(sf: Salesforce, body: dict[str, Any], lead_id: str | None = None) -> list[Any]:
@@ -157,8 +157,6 @@ def test_number_outside_the_field_precision(sf: Salesforce) -> None:
 
 
 def test_update_of_a_missing_record_is_not_found(sf: Salesforce) -> None:
-    from simple_salesforce.exceptions import SalesforceResourceNotFound
-
     with pytest.raises(SalesforceResourceNotFound):
         sf.Lead.update("00QEm0000009999", {"Title": "x"})
 
