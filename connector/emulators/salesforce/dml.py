@@ -94,7 +94,10 @@ class Dml:
         record_id = self.store.new_id(obj)
         self.fill_defaults(obj, row)
         for name, value in values.items():
-            row[name] = self._stored(obj.field(name), value)
+            f = obj.field(name)
+            if value is None and f is not None and f.defaulted_on_create:
+                continue  # a null for a server-defaulted field leaves the default in place
+            row[name] = self._stored(f, value)
         now = self.store.stamp()
         row.update(Id=record_id, CreatedDate=now, LastModifiedDate=now, SystemModstamp=now)
         self._set_if_present(obj, row, "CreatedById", self.store.api_user_id)

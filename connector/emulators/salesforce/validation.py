@@ -64,7 +64,8 @@ def read_body(obj: ObjectDef, body: Mapping[str, Any], *, allow_id: bool = False
 
 def _coerce(f: FieldDef, raw: Any) -> Any:
     if raw is None:
-        return None
+        # A checkbox has no null: clearing it unchecks it.
+        return False if f.type == "boolean" else None
     if isinstance(raw, (dict, list)):
         raise RequestFailed(400, [json_parse_error(_java_type(f), raw)])
     if f.type == "boolean":

@@ -165,3 +165,20 @@ def test_seeded_records_skip_validation(org: Org, sf: Salesforce) -> None:
     ids = org.seed({"Lead": [{"LastName": "Legacy", "Status": "Imported", "Email": "bad"}]})
     record = sf.Lead.get(ids["Lead"][0])
     assert (record["Status"], record["Email"], record["Company"]) == ("Imported", "bad", None)
+
+
+def test_null_for_a_defaulted_field_on_create_keeps_the_default(sf: Salesforce) -> None:
+    lead_id = sf.Lead.create(lead(Status=None, OwnerId=None))["id"]
+    record = sf.Lead.get(lead_id)
+    assert record["Status"] == "Open - Not Contacted"
+    assert record["OwnerId"] is not None
+
+
+def test_clearing_a_checkbox_unchecks_it(org: Org, sf: Salesforce) -> None:
+    ids = org.seed(
+        {
+            "User": [{"Username": "u@example.com", "Email": "u@example.com", "LastName": "U"}],
+        }
+    )
+    sf.User.update(ids["User"][0], {"IsActive": None})
+    assert sf.User.get(ids["User"][0])["IsActive"] is False
