@@ -126,8 +126,12 @@ class Cycle:
         for side in (Side.SALESFORCE, Side.HUBSPOT):
             with self.store.transaction(readonly=True) as tx:
                 cursor = tx.get_cursor(self.pipeline, side, self.object(side))
-            changes = self.system(side).read_changes(
-                self.object(side), self.fields(side), cursor.position
+            # Read the side's changes in full before writing anything: the writes of this cycle
+            # re-order what a paged, time-sorted read would return next, and a page could skip.
+            changes = list(
+                self.system(side).read_changes(
+                    self.object(side), self.fields(side), cursor.position
+                )
             )
             for chunk in chunked(_after_cursor(changes, cursor), CHUNK):
                 cursor = self.process(side, chunk, cursor, result)

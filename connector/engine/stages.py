@@ -17,12 +17,13 @@ from typing import Any
 from connector.engine.pairs import STAGE_KEY, Pair, Rejection, StageEvent
 from connector.engine.plan import StageDecision, StageStep
 from connector.lead_rule import LeadDefinition
-from connector.mapping import FieldMap
+from connector.mapping import FieldMap, SalesforceStage
 from connector.model import Record, Side
 from connector.taxonomy import Actor, Mapped, Stage, Taxonomy, Unmapped
 from connector.taxonomy.reasons import ContractEndMissing
 from connector.transforms import ValueRejected
 
+_HANDOFF_STAGES = frozenset({Stage.MQL, Stage.SAL, Stage.SQL})
 _ACTOR = {Side.SALESFORCE: Actor.SALESFORCE, Side.HUBSPOT: Actor.HUBSPOT}
 
 
@@ -43,7 +44,9 @@ def decode(text: Any) -> Mapped | None:
 def make_stage_step(field_map: FieldMap) -> StageStep | None:
     """The taxonomy step for a pipeline whose mapping turns the taxonomy on."""
     taxonomy = field_map.taxonomy
-    if taxonomy is None:
+    if taxonomy is None or field_map.salesforce_stage is SalesforceStage.CONVERSION:
+        # A converted Contact's stage is carried by the lead it came from (the leads pipeline
+        # reads it from the lead's opportunity); two pipelines must never both write it.
         return None
     step = _StageStep(taxonomy, field_map.lead_definition)
     return step.decide
@@ -91,7 +94,6 @@ class _StageStep:
         previous = decode(pair.snapshot.get(STAGE_KEY)) if pair.snapshot else None
         events: list[StageEvent] = []
         agreed = self._agree(readings, previous, events)
-        agreed = self._connector_moves(pair, agreed, now, events)
         if agreed.stage is Stage.DISQUALIFIED and agreed.reason is None:
             # Only a HubSpot-only contact gets here: nothing to write, nothing to hand over.
             return StageDecision(
@@ -121,6 +123,8 @@ class _StageStep:
                 )
             )
             agreed, recycle_on = Mapped(Stage.PROSPECT), None
+        # The lead definition is evaluated after recycling, so one cycle converges.
+        agreed = self._connector_moves(pair, agreed, now, events)
         t = self.taxonomy
         salesforce = t.salesforce_values(agreed.stage, agreed.reason, recycle_on)
         hubspot: Mapping[str, Any] = t.hubspot_values(agreed.stage, agreed.reason, recycle_on)
@@ -131,9 +135,9 @@ class _StageStep:
             salesforce = {}
         create_allowed = True
         if pair.salesforce is None:
-            # The handoff gate: sales never receives a lead the shared definition says is not ready.
-            rank = t.rank(agreed.stage)
-            create_allowed = rank is not None and rank >= 1
+            # The handoff gate: sales never receives a lead the shared definition says is not
+            # ready. Stages past sql belong to a converted lead, which only sales can make.
+            create_allowed = agreed.stage in _HANDOFF_STAGES
         notes: tuple[str, ...] = ()
         if not create_allowed and pair.hubspot is not None:
             notes = (f"contacts {pair.hubspot.id}: {agreed.stage.value}, stays in HubSpot only",)

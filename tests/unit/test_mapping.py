@@ -223,8 +223,8 @@ def test_an_unmapped_opportunity_stage_is_never_guessed(opportunities: FieldMap)
     row = opportunities.row(SF, "StageName")
     assert row is not None
     with pytest.raises(UnmappedValue) as caught:
-        row.resolve("Id. Decision Makers", "", NO_SNAPSHOT, LATE, EARLY, CTX)
-    assert "Salesforce StageName → HubSpot dealstage: 'Id. Decision Makers'" in str(caught.value)
+        row.resolve("Verbal Commit", "", NO_SNAPSHOT, LATE, EARLY, CTX)
+    assert "Salesforce StageName → HubSpot dealstage: 'Verbal Commit'" in str(caught.value)
     assert caught.value.field == "StageName"
 
 
