@@ -582,9 +582,15 @@ class HubSpotCaller:
                 raise transport_failure(exc) from None
             except Exception as exc:
                 reply = _api_exception_reply(exc)
-                if reply is None:
-                    raise
-                return reply
+                if reply is not None:
+                    return reply
+                # hubspot-api-client 12 turns a TLS failure into ApiException(status=0) and
+                # then fails decoding its absent body (AttributeError): the cause is the chain.
+                if any(
+                    isinstance(item, urllib3.exceptions.HTTPError | OSError) for item in _chain(exc)
+                ):
+                    raise transport_failure(exc) from None
+                raise
             try:
                 body = raw.data
             except (urllib3.exceptions.HTTPError, OSError) as exc:

@@ -87,7 +87,14 @@ class HubSpotSystem:
         search_per_second: int = 4,
         daily_reserve_fraction: float = 0.05,
         lifecycle_order: Sequence[str] = DEFAULT_LIFECYCLE_ORDER,
+        search_cap: int = SEARCH_CAP,
     ) -> None:
+        self.limits = SystemLimits(
+            write_batch=BATCH_SIZE,
+            read_page=SEARCH_PAGE,
+            read_by_ids_batch=BATCH_SIZE,
+            search_cap=search_cap,
+        )
         self.transport = transport or Transport()
         self.clock = clock
         self.search_lag_s = search_lag_s
@@ -125,6 +132,7 @@ class HubSpotSystem:
             modified_property(object),
             fields,
             self.safe_until(),
+            cap=self.limits.search_cap or SEARCH_CAP,
         )
         try:
             for result in search.read(since):
@@ -212,16 +220,26 @@ class HubSpotSystem:
                 code, message = vendor_error(Side.HUBSPOT, _text(answer.data))
                 results.extend(AssociationResult(t, False, code, message) for t in chunk)
                 continue
-            failed: dict[str, tuple[str | None, str]] = {}
-            for error in (answer.data or {}).get("errors") or ():
-                context = error.get("context") or {}
-                for to_id in [*context.get("toObjectId", ()), *context.get("objectId", ())]:
-                    failed[str(to_id)] = (error.get("category"), str(error.get("message", "")))
+            data = answer.data if isinstance(answer.data, dict) else {}
+            # Each pair is answered in both directions; a to-id on either end was associated.
+            done = {
+                str(end.get("id"))
+                for pair in data.get("results") or ()
+                for end in (pair.get("from") or {}, pair.get("to") or {})
+            }
+            errors = list(data.get("errors") or ())
             for to_id in chunk:
-                if to_id in failed:
-                    results.append(AssociationResult(to_id, False, *failed[to_id]))
-                else:
+                if to_id in done:
                     results.append(AssociationResult(to_id, True))
+                    continue
+                # An error names the ids it concerns somewhere in its context.
+                error = next((e for e in errors if to_id in _context_values(e)), None)
+                if error is None:
+                    results.append(AssociationResult(to_id, False, "NO_RESULT", "not answered"))
+                else:
+                    code = error.get("category")
+                    message = str(error.get("message", ""))
+                    results.append(AssociationResult(to_id, False, code, message))
         return results
 
     # -- describe, owners ---------------------------------------------------------------------
@@ -245,6 +263,11 @@ class HubSpotSystem:
             after = ((page.get("paging") or {}).get("next") or {}).get("after")
             if not after:
                 return owners
+
+
+def _context_values(error: dict[str, Any]) -> set[str]:
+    context = error.get("context") or {}
+    return {str(value) for values in context.values() for value in (values or ())}
 
 
 def _text(data: Any) -> str:
