@@ -33,7 +33,7 @@ from connector.model import CallStats, FieldInfo, Owner, Record, Side, WriteOp, 
 from connector.systems.base import SystemLimits, chunked
 from connector.systems.budget import HubSpotBudget, Monotonic
 from connector.systems.classify import vendor_error
-from connector.systems.http import CallRunner, RetrySettings, Sleep, Transport
+from connector.systems.http import Transport
 from connector.systems.hubspot_api import HubSpotApi
 from connector.systems.hubspot_search import SEARCH_CAP, SEARCH_PAGE, ChangeSearch, parse_instant
 from connector.systems.hubspot_writes import (
@@ -41,6 +41,7 @@ from connector.systems.hubspot_writes import (
     DEFAULT_LIFECYCLE_ORDER,
     HubSpotWriter,
 )
+from connector.systems.retry import CallRunner, RetrySettings, Sleep
 
 LIST_PAGE = 100
 _ID_FIELDS = {"id", "hs_object_id"}

@@ -23,7 +23,8 @@ from connector.errors import ConfigError, SystemUnreachable
 from connector.model import Side
 from connector.systems.budget import CallKind
 from connector.systems.classify import vendor_error
-from connector.systems.http import CallRunner, HubSpotCaller, Reply, Transport
+from connector.systems.http import HubSpotCaller, Transport
+from connector.systems.retry import CallRunner, Reply
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,9 @@ from typing import Any
 from connector.model import Side, WriteKind, WriteOp, WriteResult
 from connector.systems.base import chunked
 from connector.systems.classify import classify_row, vendor_error
-from connector.systems.http import CallRunner
 from connector.systems.hubspot_api import Answer, HubSpotApi
 from connector.systems.hubspot_search import parse_instant
+from connector.systems.retry import CallRunner
 
 log = logging.getLogger(__name__)
 

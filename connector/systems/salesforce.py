@@ -53,13 +53,8 @@ from connector.systems import soql
 from connector.systems.base import SystemLimits, chunked
 from connector.systems.budget import Monotonic, SalesforceBudget
 from connector.systems.classify import classify_row, vendor_error
-from connector.systems.http import (
-    CallRunner,
-    RetrySettings,
-    SalesforceSession,
-    Sleep,
-    Transport,
-)
+from connector.systems.http import SalesforceSession, Transport
+from connector.systems.retry import CallRunner, RetrySettings, Sleep
 from connector.systems.salesforce_auth import SalesforceAuthenticator, SalesforceCredentials
 from connector.systems.salesforce_values import dig, from_csv, parse_datetime, to_json
 

@@ -30,14 +30,8 @@ from connector.errors import CredentialsRefused, SystemUnreachable
 from connector.model import Side
 from connector.systems.budget import CallKind
 from connector.systems.classify import vendor_error
-from connector.systems.http import (
-    CallRunner,
-    PinnedSession,
-    Reply,
-    Transport,
-    public_url,
-    transport_failure,
-)
+from connector.systems.http import PinnedSession, Transport, transport_failure
+from connector.systems.retry import CallRunner, Reply, public_url
 
 
 class LoginFlow(StrEnum):

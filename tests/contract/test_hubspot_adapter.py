@@ -24,8 +24,9 @@ from connector.errors import CredentialsRefused, LimitExhausted, SystemUnreachab
 from connector.model import Side, WriteKind, WriteOp
 from connector.systems.budget import RollingWindow
 from connector.systems.classify import Action, classify, safe_to_repeat
-from connector.systems.http import RetrySettings, Transport
+from connector.systems.http import Transport
 from connector.systems.hubspot import HubSpotSystem
+from connector.systems.retry import RetrySettings
 from tests.fakes import EmulatorAdmin, FakeTime
 
 TOKEN = "emulator-hubspot-token"

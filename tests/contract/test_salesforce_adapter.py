@@ -23,7 +23,8 @@ from connector.emulators.server import EmulatorServer, TlsFiles, make_tls
 from connector.errors import CredentialsRefused, LimitExhausted, SystemUnreachable
 from connector.model import WriteKind, WriteOp
 from connector.systems import soql
-from connector.systems.http import RetrySettings, Transport
+from connector.systems.http import Transport
+from connector.systems.retry import RetrySettings
 from connector.systems.salesforce import SalesforceSystem
 from connector.systems.salesforce_auth import LoginFlow, SalesforceCredentials
 from tests.fakes import EmulatorAdmin, FakeTime
