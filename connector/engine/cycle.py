@@ -72,6 +72,7 @@ class CycleResult:
     plans: list[PairPlan] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     api_calls: dict[Side, int] = field(default_factory=dict)
+    failed_keys: set[str] = field(default_factory=set)
 
     @property
     def dead_lettered(self) -> int:
@@ -134,15 +135,19 @@ class Cycle:
                 )
             )
             for chunk in chunked(_after_cursor(changes, cursor), CHUNK):
-                cursor = self.process(side, chunk, cursor, result)
+                cursor = self.process(side, chunk, cursor, result) or cursor
                 if self.should_stop():
                     return result
         return result
 
     def process(
         self, side: Side, chunk: list[Record], cursor: Cursor | None, result: CycleResult
-    ) -> Cursor:
-        """Pair, plan, write and commit one chunk of changes read from ``side``."""
+    ) -> Cursor | None:
+        """Pair, plan, write and commit one chunk of records read from ``side``.
+
+        ``cursor`` is the side's cursor before the chunk; ``None`` leaves cursors alone (a
+        backfill or a retry reads outside the incremental order and must not move them).
+        """
         result.counts[side].read += len(chunk)
         ctx = self.plan_context()
         with self.store.transaction(readonly=True) as tx:
@@ -152,7 +157,7 @@ class Cycle:
         result.plans.extend(p for p in plans if not p.is_noop)
         for plan in plans:
             result.notes.extend(plan.notes)
-        new_cursor = _advance(cursor or Cursor(), chunk)
+        new_cursor = _advance(cursor, chunk) if cursor is not None else None
         if self.dry_run:
             return new_cursor
         outcome = self.execute(plans, result)
@@ -382,7 +387,9 @@ class Cycle:
                 for (plan, write), res in zip(batch, results, strict=True):
                     yield plan, write, res
 
-    def commit(self, side: Side, outcome: _Outcome, cursor: Cursor, result: CycleResult) -> None:
+    def commit(
+        self, side: Side, outcome: _Outcome, cursor: Cursor | None, result: CycleResult
+    ) -> None:
         """Links, snapshots, dead letters, audit and the cursor: one transaction."""
         now = self.clock()
         with self.store.transaction() as tx:
@@ -432,9 +439,11 @@ class Cycle:
             letters = [_letter(plan, rejection, write) for plan, rejection, write in outcome.failed]
             if letters:
                 tx.add_dead_letters(self.pipeline, self.run_id, letters)
-            for _plan, rejection, _write in outcome.failed:
+            for letter, (_plan, rejection, _write) in zip(letters, outcome.failed, strict=True):
                 result.counts[rejection.side].dead_lettered += 1
-            tx.set_cursor(self.pipeline, side, self.object(side), cursor)
+                result.failed_keys.add(letter.record_key)
+            if cursor is not None:
+                tx.set_cursor(self.pipeline, side, self.object(side), cursor)
 
 
 @dataclass
