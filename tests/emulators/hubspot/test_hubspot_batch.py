@@ -15,6 +15,8 @@ from hubspot.crm.contacts import (
 )
 from hubspot_harness import Emulator, recording
 
+from connector.clock import parse_instant
+
 STANDARD_ERROR_KEYS = {"status", "category", "message", "context", "errors", "links"}
 
 
@@ -74,6 +76,30 @@ def test_batch_create_answers_200_like_the_recording(hubspot: Emulator) -> None:
     assert list(body["results"][0]) == list(exchange["response"]["results"][0])
     for name, value in exchange["request"]["data"]["inputs"][0]["properties"].items():
         assert body["results"][0]["properties"][name] == value
+
+
+def test_batch_update_answers_like_the_recording(hubspot: Emulator) -> None:
+    exchange = recording("batch-update-companies.test.json")["api"]["post"][
+        "/crm/v3/objects/companies/batch/update"
+    ]
+    (company,) = hubspot.seed({"companies": [{"properties": {"name": "Test Company 2"}}]})[
+        "companies"
+    ]
+    sent = exchange["request"]["data"]
+    sent["inputs"][0]["id"] = company
+    hubspot.advance(1)
+
+    answer = hubspot.api("POST", "/crm/v3/objects/companies/batch/update", sent)
+
+    assert answer.status_code == exchange["status"] == 200
+    body = answer.json()
+    recorded = exchange["response"]
+    assert list(body) == list(recorded)
+    assert list(body["results"][0]) == list(recorded["results"][0])
+    for name, value in sent["inputs"][0]["properties"].items():
+        assert body["results"][0]["properties"][name] == value
+    result = body["results"][0]
+    assert parse_instant(result["updatedAt"]) > parse_instant(result["createdAt"])
 
 
 def test_batch_create_answers_201_once_chosen_and_the_sdk_reads_it(

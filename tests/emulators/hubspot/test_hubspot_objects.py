@@ -209,8 +209,12 @@ def test_archive_answers_204_and_the_record_is_only_listed_as_archived(
     ]
 
     answer = hubspot.api("DELETE", f"/crm/v3/objects/contacts/{contact_id}")
+    recorded_status, recorded_body = recorded_response(
+        "delete-contact.test.json", "delete", "/crm/v3/objects/contacts/735218133199"
+    )
 
-    assert answer.status_code == 204
+    assert answer.status_code == recorded_status == 204
+    assert answer.content == recorded_body.encode()
     assert client.crm.contacts.basic_api.get_page().results == []
     archived = client.crm.contacts.basic_api.get_page(archived=True).results
     assert [record.id for record in archived] == [contact_id]
