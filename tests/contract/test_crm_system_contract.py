@@ -12,16 +12,20 @@ import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
+from connector.config import Secrets, config_from_text
 from connector.emulators.hubspot import HubSpotService
 from connector.emulators.salesforce import SalesforceService
 from connector.emulators.server import EmulatorServer, TlsFiles
+from connector.errors import ConfigError
 from connector.model import FieldInfo, Owner, Record, Side, WriteKind, WriteOp
 from connector.systems.base import CrmSystem
+from connector.systems.factory import build_systems
 from connector.systems.http import Transport
 from connector.systems.hubspot import HubSpotSystem
 from connector.systems.salesforce import SalesforceSystem
@@ -395,3 +399,48 @@ class TestCrmSystemContract:
         expected = (200, 200) if case.system.side is Side.SALESFORCE else (100, 100)
         assert (limits.write_batch, limits.read_by_ids_batch) == expected
         assert case.system.stats().calls >= 1
+
+
+def test_build_systems_wires_both_adapters_from_the_config(
+    salesforce_server: EmulatorServer,
+    hubspot_server: EmulatorServer,
+    tls_files: TlsFiles,
+    tmp_path: Path,
+) -> None:
+    for server in (salesforce_server, hubspot_server):
+        EmulatorAdmin(server.url, tls_files.ca_path).reset()
+    secret_file = tmp_path / "client_secret"
+    secret_file.write_text("emulator-client-secret\n")
+    secret_file.chmod(0o600)
+    text = f"""
+[salesforce]
+login_url = "{salesforce_server.url}"
+client_id = "emulator-client-id"
+client_secret_file = "client_secret"
+ca_bundle = "{tls_files.ca_path}"
+
+[hubspot]
+base_url = "{hubspot_server.url}"
+access_token_env = "TEST_HUBSPOT_TOKEN"
+ca_bundle = "{tls_files.ca_path}"
+"""
+    environ = {"TEST_HUBSPOT_TOKEN": "emulator-hubspot-token"}
+    config = config_from_text(text, tmp_path / "crmsync.toml", environ)
+    time = FakeTime()
+
+    salesforce, hubspot = build_systems(
+        config, Secrets(config, environ), sleep=time.sleep, search_lag_s=0.0
+    )
+
+    assert salesforce.stats().calls == hubspot.stats().calls == 0  # nothing sent yet
+    assert salesforce.list_owners() and hubspot.describe("contacts")
+    assert salesforce.transport.ca_file == hubspot.transport.ca_file == str(tls_files.ca_path)
+    salesforce.close()
+
+
+def test_build_systems_names_a_missing_secret(tmp_path: Path) -> None:
+    text = '[hubspot]\naccess_token_env = "NOT_SET_ANYWHERE"\n'
+    config = config_from_text(text, tmp_path / "crmsync.toml", {})
+
+    with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE is not set"):
+        build_systems(config, Secrets(config, {}))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import socket
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -575,4 +576,28 @@ def test_an_outage_gives_up_after_bounded_attempts(
     with pytest.raises(SystemUnreachable, match=r"HubSpot at .*/batch/read: POST failed after 3"):
         system.read_by_ids("contacts", ["1"], FIELDS)
 
+    assert len(clock.sleeps) == 2
+
+
+def test_a_host_that_cannot_be_reached_is_named_after_bounded_retries(
+    tls_files: TlsFiles, clock: FakeTime
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    system = HubSpotSystem(
+        SecretStr(TOKEN),
+        base_url=f"https://127.0.0.1:{port}",
+        transport=Transport(tls_files.ca_path),
+        retry=RetrySettings(max_attempts=3),
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
+    )
+
+    with pytest.raises(SystemUnreachable) as raised:
+        system.read_by_ids("contacts", ["1"], FIELDS)
+
+    message = str(raised.value)
+    assert f"HubSpot at https://127.0.0.1:{port}/crm/v3/objects/contacts/batch/read" in message
+    assert "connection failed" in message and TOKEN not in message
     assert len(clock.sleeps) == 2

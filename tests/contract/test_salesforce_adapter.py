@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import re
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -537,3 +538,25 @@ def test_secrets_never_reach_logs_or_error_messages(
         assert secret not in text
     assert token.get_secret_value() not in text
     assert not TOKEN_SHAPE.search(text)
+
+
+def test_a_login_host_that_cannot_be_reached_is_named_after_bounded_retries(
+    build: Build, clock: FakeTime
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    credentials = SalesforceCredentials(
+        login_url=f"https://127.0.0.1:{port}",
+        client_id="emulator-client-id",
+        client_secret=SecretStr(CLIENT_SECRET),
+    )
+    system = build(credentials, retry=RetrySettings(max_attempts=3))
+
+    with pytest.raises(SystemUnreachable) as raised:
+        read(system)
+
+    message = str(raised.value)
+    assert f"Salesforce at https://127.0.0.1:{port}/services/oauth2/token" in message
+    assert "connection failed" in message and CLIENT_SECRET not in message
+    assert len(clock.sleeps) == 2
