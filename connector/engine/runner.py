@@ -135,13 +135,38 @@ def backfill_pipelines(
     *,
     since: datetime | None,
     resume: bool,
+    clock: Clock = system_clock,
 ) -> list[CycleResult]:
-    """``crmsync backfill``: not built yet; says so rather than pretending."""
-    raise CrmsyncError("crmsync backfill is not available in this version yet")
+    """``crmsync backfill``: every record re-read and reconciled, resumable after a crash."""
+    from connector.engine.backfill import Backfill
+    from connector.systems.factory import build_systems
+
+    maps = [(p.name, compile_mapping(config.mapping_path(p))) for p in pipelines]
+    salesforce, hubspot = build_systems(config)
+    with StateStore.open(config.file.state.url) as store:
+        runner = Runner(salesforce, hubspot, store, clock)
+        return [Backfill(runner, name, fmap).run(since=since, resume=resume) for name, fmap in maps]
 
 
 def retry_dead_letters(
-    config: Config, letter_ids: Sequence[int], *, pipeline: str | None
+    config: Config,
+    letter_ids: Sequence[int],
+    *,
+    pipeline: str | None,
+    clock: Clock = system_clock,
 ) -> list[CycleResult]:
-    """``crmsync errors retry``: not built yet; says so rather than pretending."""
-    raise CrmsyncError("crmsync errors retry is not available in this version yet")
+    """``crmsync errors retry``: re-read the records behind open dead letters and sync them.
+
+    A letter is marked retried only once its record went through; one that fails again stays
+    open with one more attempt counted and the new error. Nothing is dropped here.
+    """
+    from connector.engine.retry import retry_letters
+    from connector.systems.factory import build_systems
+
+    if pipeline is not None:
+        config.pipeline(pipeline)
+    maps = {p.name: compile_mapping(config.mapping_path(p)) for p in config.file.pipelines}
+    salesforce, hubspot = build_systems(config)
+    with StateStore.open(config.file.state.url) as store:
+        runner = Runner(salesforce, hubspot, store, clock)
+        return retry_letters(runner, maps, letter_ids, pipeline=pipeline)
