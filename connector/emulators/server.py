@@ -384,6 +384,8 @@ class EmulatorServer:
             lifespan="off",
             access_log=False,
             timeout_keep_alive=30,
+            # A client holding a keep-alive connection must not hold up a stop for long.
+            timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
