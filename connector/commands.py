@@ -144,6 +144,15 @@ def errors_list(config_path: Path | None, *, pipeline: str | None, show_all: boo
     if not letters:
         console.print("No dead letters.")
         return int(ExitCode.OK)
+    if not console.is_terminal:
+        # Piped or captured: one whole line per letter, never folded into table cells.
+        for letter in letters:
+            print(
+                f"{letter.id}\t{letter.pipeline}\t{letter.side.value} {letter.object}\t"
+                f"{letter.record_key}\t{letter.status.value}\tattempts={letter.attempts}\t"
+                f"{letter.error_code}: {letter.error_message}"
+            )
+        return int(ExitCode.OK)
     table = Table(title="Dead letters")
     for column in ("id", "pipeline", "target", "record", "error", "attempts", "status"):
         table.add_column(column, overflow="fold")
