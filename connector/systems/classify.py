@@ -84,6 +84,8 @@ def _rule(
 
 
 SF = Side.SALESFORCE
+# Not a vendor code: REQUEST_LIMIT_EXCEEDED refined by its message (see ``refine``).
+CONCURRENT_LIMIT = "REQUEST_LIMIT_EXCEEDED/Concurrent"
 HS = Side.HUBSPOT
 SERVER_ERRORS = {500, 502, 503, 504}
 
@@ -112,7 +114,10 @@ TABLE: tuple[Rule, ...] = (
     _rule(SF, {401}, {"INVALID_SESSION_ID"}, Action.REAUTH),
     _rule(SF, None, SALESFORCE_LOGIN_REFUSED, Action.STOP, stop=StopReason.CREDENTIALS),
     _rule(SF, {401}, None, Action.STOP, stop=StopReason.CREDENTIALS),
-    # The org's rolling 24-hour API allocation is spent.
+    # REQUEST_LIMIT_EXCEEDED names two limits in its message: too many long-running requests
+    # at once ("ConcurrentPerOrgLongTxn", "ConcurrentRequests"), which passes in seconds, and
+    # the org's rolling 24-hour allocation ("TotalRequests"), which does not.
+    _rule(SF, None, {CONCURRENT_LIMIT}, Action.WAIT, wait_s=2.0),
     _rule(SF, {403}, {"REQUEST_LIMIT_EXCEEDED"}, Action.STOP, stop=StopReason.LIMIT),
     _rule(SF, {429}, None, Action.WAIT, wait_s=5.0),
     # Row-level lock contention: another transaction holds the record for a moment.
@@ -155,11 +160,19 @@ def classify(
     if 200 <= status < 300:
         return Verdict(Action.OK)
     code, message = vendor_error(side, body)
+    code = refine(side, code, message)
     rule = lookup(side, status, code)
     wait_s = rule.wait_s
     if rule.action is Action.WAIT:
         wait_s = retry_after(headers) or _interval(headers, code) or rule.wait_s
     return Verdict(rule.action, code, message, wait_s, rule.stop)
+
+
+def refine(side: Side, code: str | None, message: str) -> str | None:
+    """A vendor code made precise where the vendor puts the distinction in the message."""
+    if side is Side.SALESFORCE and code == "REQUEST_LIMIT_EXCEEDED" and "Concurrent" in message:
+        return CONCURRENT_LIMIT
+    return code
 
 
 def classify_row(side: Side, code: str | None, message: str = "") -> Verdict:

@@ -186,9 +186,10 @@ class CallRunner:
                 return reply
             if verdict.action is Action.REAUTH:
                 if reauth is None or reauthed:
+                    again = " even after logging in again" if reauthed else ""
                     raise CredentialsRefused(
                         f"{self.name} refused the session for {method} {where} "
-                        f"({verdict.code}) even after logging in again"
+                        f"({verdict.code}){again}"
                     )
                 reauthed = True
                 self.counter.reauths += 1

@@ -259,6 +259,8 @@ def test_the_table_maps_codes_to_actions() -> None:
         Action.STOP
     )
     assert action(Side.SALESFORCE, 400, '{"error": "invalid_grant"}') is Action.STOP
+    concurrent = '[{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "ConcurrentRequests Limit"}]'
+    assert action(Side.SALESFORCE, 403, concurrent) is Action.WAIT
 
 
 # -- batch answers ----------------------------------------------------------------------------

@@ -301,7 +301,8 @@ def test_refused_credentials_are_named_without_the_secret(
     with pytest.raises(CredentialsRefused) as raised:
         read(system)
 
-    assert "42" not in str(raised.value)
+    assert "not-the-secret-42" not in str(raised.value)
+    assert "not-the-password-42" not in str(raised.value)
     assert system.stats().calls == 1  # a refusal is not retried
 
 
