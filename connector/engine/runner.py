@@ -7,7 +7,7 @@ so every way of running records its run and its counts the same way.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from connector.clock import Clock, system_clock
@@ -78,9 +78,17 @@ class Runner:
         *,
         dry_run: bool = False,
         kind: RunKind = RunKind.SYNC,
+        should_stop: Callable[[], bool] | None = None,
+        run_id: uuid.UUID | None = None,
     ) -> CycleResult:
-        """One cycle with its run row: started, finished with counts, or failed with the error."""
+        """One cycle with its run row: started, finished with counts, or failed with the error.
+
+        For the daemon: ``should_stop`` is asked between chunks (a stop leaves the run finished
+        with its committed chunks), and ``run_id`` lets its log lines carry the run row's id.
+        """
         cycle = self.cycle(name, field_map, dry_run=dry_run)
+        if should_stop is not None:
+            cycle.should_stop = should_stop
         calls_before = {side: self._calls(side) for side in Side}
         result = CycleResult(name)
         if dry_run:
@@ -88,7 +96,7 @@ class Runner:
             self._count_calls(result, calls_before)
             return result
         with self.store.transaction() as tx:
-            run = tx.start_run(name, kind, uuid.uuid4())
+            run = tx.start_run(name, kind, run_id or uuid.uuid4())
         cycle.run_id = run.id
         try:
             cycle.run(result)
