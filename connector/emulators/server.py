@@ -82,6 +82,7 @@ class FaultRule:
     count: int | None = None
     retry_after: float | None = None
     error_code: str | None = None
+    after: int = 0
     pattern: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -99,6 +100,7 @@ class FaultRule:
             "count",
             "retry_after",
             "error_code",
+            "after",
         }
         unknown = set(raw) - known
         if unknown:
@@ -134,6 +136,11 @@ class FaultInjector:
                 if not rule.pattern.search(path):
                     continue
                 if rule.count is not None and rule.count <= 0:
+                    continue
+                if rule.after > 0:
+                    # Let the first ``after`` matching requests through: a fault can land on the
+                    # N-th call exactly, which is how crash tests pick their moment.
+                    rule.after -= 1
                     continue
                 if rule.probability < 1.0 and self._random.random() >= rule.probability:
                     continue
