@@ -22,7 +22,7 @@ from connector.config import Secrets, config_from_text
 from connector.emulators.hubspot import HubSpotService
 from connector.emulators.salesforce import SalesforceService
 from connector.emulators.server import EmulatorServer, TlsFiles
-from connector.errors import ConfigError
+from connector.errors import ConfigError, InvariantBroken
 from connector.model import FieldInfo, Owner, Record, Side, WriteKind, WriteOp
 from connector.systems.base import CrmSystem
 from connector.systems.factory import build_systems
@@ -444,3 +444,26 @@ def test_build_systems_names_a_missing_secret(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE is not set"):
         build_systems(config, Secrets(config, {}))
+
+
+def test_the_fake_refuses_batches_beyond_its_limits_and_records_calls() -> None:
+    fake = FakeSystem(Side.HUBSPOT)
+    ops = [
+        WriteOp(WriteKind.CREATE, "contacts", {"email": f"p{n}@example.com"}) for n in range(101)
+    ]
+
+    with pytest.raises(InvariantBroken, match="limit is 100"):
+        fake.write_batch(ops)
+    results = fake.write_batch(ops[:100])
+    fake.fail(lambda op: True, "UNABLE_TO_LOCK_ROW", times=1)
+    locked, written = fake.write_batch([case_op("a@example.com"), case_op("b@example.com")])
+
+    assert len({r.id for r in results}) == 100
+    assert (locked.ok, locked.error_code, written.ok) == (False, "UNABLE_TO_LOCK_ROW", True)
+    assert [c.count for c in fake.calls_to("write_batch")] == [100, 2]
+
+
+def case_op(email: str) -> WriteOp:
+    return WriteOp(
+        WriteKind.UPSERT, "contacts", {"firstname": "X"}, key_field="email", key_value=email
+    )
