@@ -10,6 +10,8 @@ its echoes write nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from collections import Counter
@@ -495,7 +497,7 @@ class _Outcome:
 
 
 def _after_cursor(records: Iterable[Record], cursor: Cursor) -> Iterator[Record]:
-    """Skip what the cursor already covers: records at its instant whose ids it has seen."""
+    """Skip what the cursor already covers: records at its instant in the version it has seen."""
     seen: set[str] = set()
     for record in records:
         if record.id in seen:
@@ -505,14 +507,14 @@ def _after_cursor(records: Iterable[Record], cursor: Cursor) -> Iterator[Record]
             cursor.position is not None
             and record.modified_at is not None
             and record.modified_at <= cursor.position
-            and (record.modified_at < cursor.position or record.id in cursor.seen_ids)
+            and (record.modified_at < cursor.position or _seen_token(record) in cursor.seen_ids)
         ):
             continue
         yield record
 
 
 def _advance(cursor: Cursor, chunk: Sequence[Record]) -> Cursor:
-    """The cursor after ``chunk``: the newest time read, and the ids read at that time."""
+    """The cursor after ``chunk``: the newest time read, and what was read at that time."""
     position = cursor.position
     seen = set(cursor.seen_ids)
     for record in chunk:
@@ -520,10 +522,23 @@ def _advance(cursor: Cursor, chunk: Sequence[Record]) -> Cursor:
             continue
         if position is None or record.modified_at > position:
             position = record.modified_at
-            seen = {record.id}
+            seen = {_seen_token(record)}
         elif record.modified_at == position:
-            seen.add(record.id)
+            seen.add(_seen_token(record))
     return Cursor(position=position, seen_ids=frozenset(seen))
+
+
+def _seen_token(record: Record) -> str:
+    """A record's id and a digest of the values read, for the cursor's instant.
+
+    Fix: the cursor used to remember only the ids read at its instant, so an edit made within
+    that same instant (Salesforce stamps whole seconds: an edit in the second after crmsync read
+    or wrote the record) was taken for the version already processed and never synced. With the
+    values in the token, only the very version processed is skipped. (Shown by
+    tests/e2e/sync/test_incremental.py::test_an_edit_in_the_same_second_as_the_last_read_syncs.)
+    """
+    body = json.dumps(_json_safe(dict(record.fields)), sort_keys=True, separators=(",", ":"))
+    return f"{record.id}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"
 
 
 def _make_pair(
