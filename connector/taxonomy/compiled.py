@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -30,12 +30,20 @@ class SalesforceStageFields:
     converted: str
     opportunity_stage: str
     contract_end_date: str
+    # Who made the last change: the audit trail names them when a stage move is recorded.
+    last_modified_by: str = "LastModifiedById"
 
     def written(self) -> tuple[str, ...]:
         return (self.status, self.disposition_reason, self.recycle_date)
 
     def read(self) -> tuple[str, ...]:
-        return (*self.written(), self.converted, self.opportunity_stage, self.contract_end_date)
+        return (
+            *self.written(),
+            self.converted,
+            self.opportunity_stage,
+            self.contract_end_date,
+            self.last_modified_by,
+        )
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,8 @@ class Taxonomy:
     salesforce_status_reads: Mapping[str, Stage]
     lifecyclestage_reads: Mapping[str, frozenset[Stage]]
     lead_status_reads: Mapping[str, frozenset[Stage]]
+    # The longest an mql may wait for its first sales touch before the report calls it a breach.
+    sla_mql_to_sal: timedelta = timedelta(hours=24)
 
     @property
     def funnel(self) -> tuple[Stage, ...]:

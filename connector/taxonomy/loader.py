@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -43,6 +44,7 @@ class SalesforceFieldsSpec(_Spec):
     converted: str = "IsConverted"
     opportunity_stage: str = "ConvertedOpportunity.StageName"
     contract_end_date: str = "Contract_End_Date__c"
+    last_modified_by: str = "LastModifiedById"
 
 
 class HubSpotFieldsSpec(_Spec):
@@ -115,6 +117,12 @@ class MoveSpec(_Spec):
     reasons: tuple[str, ...] = ()
 
 
+class SlaSpec(_Spec):
+    """``[sla]``: how long an mql may wait for its first sales touch."""
+
+    mql_to_sal_hours: float = 24
+
+
 class TaxonomySpec(_Spec):
     """The whole file."""
 
@@ -126,6 +134,7 @@ class TaxonomySpec(_Spec):
     reasons: dict[str, ReasonSpec]
     opportunity: OpportunitySpec
     moves: tuple[MoveSpec, ...]
+    sla: SlaSpec = SlaSpec()
 
 
 def load_taxonomy(path: Path) -> Taxonomy:
@@ -143,6 +152,11 @@ def load_taxonomy(path: Path) -> Taxonomy:
     outcomes = _outcomes(doc, spec, reasons)
     reads = _ReadTables.build(doc, spec, stages, reasons)
     without = spec.opportunity.without_opportunity
+    if spec.sla.mql_to_sal_hours <= 0:
+        raise doc.error(
+            ["sla", "mql_to_sal_hours"],
+            f"the SLA must be a positive number of hours (got {spec.sla.mql_to_sal_hours:g})",
+        )
     return Taxonomy(
         path=path,
         version=spec.version,
@@ -159,6 +173,7 @@ def load_taxonomy(path: Path) -> Taxonomy:
         salesforce_status_reads=MappingProxyType(reads.salesforce_status),
         lifecyclestage_reads=MappingProxyType(_frozen(reads.lifecyclestage)),
         lead_status_reads=MappingProxyType(_frozen(reads.lead_status)),
+        sla_mql_to_sal=timedelta(hours=spec.sla.mql_to_sal_hours),
     )
 
 
