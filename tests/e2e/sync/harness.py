@@ -29,7 +29,8 @@ from connector.clock import ENV_VAR, parse_instant
 from connector.config import Config, config_from_text
 from connector.emulators.run import SALESFORCE_CLIENT_ID, RunningEmulators, emulators
 from connector.engine.cycle import CycleResult
-from connector.model import Side
+from connector.mapping import compile_mapping
+from connector.model import CallStats, Side
 from connector.state import DeadLetter, StateStore
 from connector.systems import factory
 from tests.e2e.cli import REPO, Result, crmsync
@@ -292,6 +293,27 @@ class SyncEnv:
             results = sync_pipelines(config, config.selected(pipeline), dry_run=dry_run)
         assert len(results) == 1
         return results[0]
+
+    def sync_with_pause(
+        self, between_chunks: Callable[[], None], pipeline: str = "leads"
+    ) -> tuple[CycleResult, CallStats]:
+        """One cycle run through the engine's own hook, ``between_chunks`` called after every
+        committed chunk (the world moving on mid-cycle); the result and Salesforce's stats."""
+        from connector.engine.runner import Runner
+
+        config = self.config()
+        field_map = compile_mapping(config.mapping_path(config.pipeline(pipeline)))
+        with self.pinned(), self.simulated_sleep():
+            salesforce, hubspot = factory.build_systems(config)
+            with StateStore.open(config.file.state.url) as store:
+                cycle = Runner(salesforce, hubspot, store).cycle(pipeline, field_map)
+
+                def pause() -> bool:
+                    between_chunks()
+                    return False
+
+                cycle.should_stop = pause
+                return cycle.run(), salesforce.stats()
 
     def cli(self, *args: str) -> Result:
         """``python -m connector <args> --config <this config>`` in a subprocess."""
