@@ -22,7 +22,7 @@ from connector.report.drift import LinkedPipeline, drift_summary
 from connector.report.funnel import conversions, dispositions, passed_stages, stage_counts
 from connector.report.model import RecycleQueue, Report, StateSummary
 from connector.report.queue import RENEWAL_WINDOW_DAYS, recycle_queue
-from connector.report.records import Classified, classify, fields_for_stage
+from connector.report.records import Classified, classify, fields_for_stage, person
 from connector.report.sla import DEFAULT_SLA, sla_summary
 from connector.report.wording import system_name
 from connector.state import AuditEntry, Link, StateStore
@@ -67,11 +67,12 @@ def build_report(
     *,
     clock: Clock = system_clock,
     systems: tuple[CrmSystem, CrmSystem] | None = None,
-    sla: timedelta = DEFAULT_SLA,
+    sla: timedelta | None = None,
 ) -> Report:
     """Read both systems and the state store, and compute every number of the report.
 
-    ``systems`` (Salesforce, HubSpot) default to the adapters the config describes.
+    ``systems`` (Salesforce, HubSpot) default to the adapters the config describes; ``sla``
+    to the taxonomy's ``[sla] mql_to_sal_hours``.
     """
     now = clock()
     pipelines = [
@@ -140,10 +141,36 @@ def build_report(
         conversions=tuple(converted),
         dispositions=tuple(disposed),
         recycle=queue,
-        sla=sla_summary(state.audit, now, sla),
+        sla=sla_summary(
+            state.audit, now, sla or _sla_limit(taxonomy), _names_by_link(pipelines, state, records)
+        ),
         drift=drift,
     )
     return _with_notices(report, has_taxonomy=taxonomy is not None)
+
+
+def _names_by_link(
+    pipelines: Sequence[_Pipeline],
+    state: _State,
+    records: Mapping[ObjectKey, Mapping[str, Record]],
+) -> dict[int, str]:
+    """Who each link of a pipeline with stages is, as its Salesforce (else HubSpot) record says."""
+    names: dict[int, str] = {}
+    for p in pipelines:
+        if p.field_map.taxonomy is None:
+            continue
+        sf = records[(Side.SALESFORCE, p.object(Side.SALESFORCE))]
+        hs = records[(Side.HUBSPOT, p.object(Side.HUBSPOT))]
+        for link in state.links.get(p.name, ()):
+            found = sf.get(link.salesforce_id) or sf.get(link.previous_salesforce_id or "")
+            found = found or hs.get(link.hubspot_id)
+            if found is not None:
+                names[link.id] = person(found).name
+    return names
+
+
+def _sla_limit(taxonomy: Taxonomy | None) -> timedelta:
+    return taxonomy.sla_mql_to_sal if taxonomy is not None else DEFAULT_SLA
 
 
 def _fields_to_read(

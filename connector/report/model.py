@@ -165,6 +165,7 @@ class SlaBreach:
     pipeline: str
     record: str
     link_id: int
+    name: str
     mql_at: datetime
     touched_at: datetime | None
     hours: float

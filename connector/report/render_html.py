@@ -319,8 +319,8 @@ def _sla(report: Report) -> str:
             f"{b.hours:.1f}",
             instant(b.mql_at),
             instant(b.touched_at),
-            b.record,
-            b.pipeline,
+            b.name,
+            f"{b.pipeline}: {b.record}",
         ]
         for b in sla.breaches
     ]
@@ -330,8 +330,8 @@ def _sla(report: Report) -> str:
             ("hours", True),
             ("mql at", False),
             ("first touch", False),
+            ("name", False),
             ("record", False),
-            ("pipeline", False),
         ],
         rows,
         empty="No breaches.",

@@ -77,6 +77,7 @@ def as_json(report: Report) -> dict[str, Any]:
                     "pipeline": b.pipeline,
                     "record": b.record,
                     "link_id": b.link_id,
+                    "name": b.name,
                     "state": b.state.value,
                     "mql_at": _instant(b.mql_at),
                     "touched_at": _instant(b.touched_at),

@@ -62,8 +62,9 @@ def _parts(report: Report) -> list[RenderableType]:
     return parts
 
 
-def _funnel(report: Report) -> Table:
-    table = Table(title="Records per stage")
+def _funnel(report: Report) -> Group:
+    title = "Records per stage"
+    table = Table()
     table.add_column("stage")
     for funnel in report.funnel:
         objects = ", ".join(funnel.objects)
@@ -71,25 +72,27 @@ def _funnel(report: Report) -> Table:
     for stage in STAGE_COLUMNS:
         table.add_row(stage, *(str(f.stages.get(stage, 0)) for f in report.funnel))
     table.add_row("total", *(str(f.records) for f in report.funnel), style="bold")
-    return table
+    return _titled(title, table)
 
 
-def _unmapped(report: Report) -> list[Table]:
+def _unmapped(report: Report) -> list[Group]:
     rows = [(f.system, u) for f in report.funnel for u in f.unmapped]
     if not rows:
         return []
-    table = Table(title="Values the taxonomy does not map")
+    title = "Values the taxonomy does not map"
+    table = Table()
     for column in ("system", "field", "value", "records"):
         table.add_column(column, justify="right" if column == "records" else "left")
     for system, value in rows:
         table.add_row(
             system_name(system), Text(value.field), Text(repr(value.value)), str(value.records)
         )
-    return [table]
+    return [_titled(title, table)]
 
 
-def _conversions(report: Report) -> Table:
-    table = Table(title="Conversion rates (a record counts for every stage it reached)")
+def _conversions(report: Report) -> Group:
+    title = "Conversion rates (a record counts for every stage it reached)"
+    table = Table()
     table.add_column("step")
     for conv in report.conversions:
         table.add_column(system_name(conv.system), justify="right")
@@ -101,11 +104,12 @@ def _conversions(report: Report) -> Table:
                 same = (*conv.steps, conv.overall)[index]
                 cells.append(f"{same.advanced}/{same.entered}  {percent(same.rate)}")
             table.add_row(f"{step.source} → {step.target}", *cells)
-    return table
+    return _titled(title, table)
 
 
-def _reasons(report: Report) -> Table:
-    table = Table(title="Dispositions by reason")
+def _reasons(report: Report) -> Group:
+    title = "Dispositions by reason"
+    table = Table()
     table.add_column("reason")
     for disp in report.dispositions:
         table.add_column(system_name(disp.system), justify="right")
@@ -114,13 +118,14 @@ def _reasons(report: Report) -> Table:
             table.add_row(
                 reason_name(reason), *(str(d.by_reason.get(reason, 0)) for d in report.dispositions)
             )
-    return table
+    return _titled(title, table)
 
 
-def _sources(report: Report) -> list[Table]:
-    tables = []
+def _sources(report: Report) -> list[Group]:
+    tables: list[Group] = []
     for disp in report.dispositions:
-        table = Table(title=f"Dispositions by lead source ({system_name(disp.system)})")
+        title = f"Dispositions by lead source ({system_name(disp.system)})"
+        table = Table()
         for column in ("lead source", "records", "disqualified", "not a lead", "reasons"):
             table.add_column(
                 column, justify="left" if column in ("lead source", "reasons") else "right"
@@ -136,12 +141,13 @@ def _sources(report: Report) -> list[Table]:
                 str(row.not_a_lead),
                 Text(reasons or "-"),
             )
-        tables.append(table)
+        tables.append(_titled(title, table))
     return tables
 
 
-def _returns(report: Report) -> Table:
-    table = Table(title="Recycle queue: back to nurture")
+def _returns(report: Report) -> Group:
+    title = "Recycle queue: back to nurture"
+    table = Table()
     for column in ("recycle date", "when", "name", "company", "reason", "record"):
         table.add_column(column, overflow="fold")
     for entry in report.recycle.returns:
@@ -156,12 +162,13 @@ def _returns(report: Report) -> Table:
         )
     if not report.recycle.returns:
         table.add_row("-", "no disqualified record has a recycle date", "", "", "", "")
-    return table
+    return _titled(title, table)
 
 
-def _renewals(report: Report) -> Table:
+def _renewals(report: Report) -> Group:
     window = report.recycle.window_days
-    table = Table(title=f"Contracts ending in the next {window} days")
+    title = f"Contracts ending in the next {window} days"
+    table = Table()
     for column in ("contract end", "when", "name", "company", "stage", "record"):
         table.add_column(column, overflow="fold")
     for entry in report.recycle.renewals:
@@ -176,18 +183,17 @@ def _renewals(report: Report) -> Table:
         )
     if not report.recycle.renewals:
         table.add_row("-", "none", "", "", "", "")
-    return table
+    return _titled(title, table)
 
 
-def _sla(report: Report) -> Table:
+def _sla(report: Report) -> Group:
     sla = report.sla
-    table = Table(
-        title=(
-            f"SLA mql → first sales touch ({sla.hours:g} h): {sla.measured} measured, "
-            f"{sla.within} on time, {len(sla.breaches)} breach(es)"
-        )
+    title = (
+        f"SLA mql → first sales touch ({sla.hours:g} h): {sla.measured} measured, "
+        f"{sla.within} on time, {len(sla.breaches)} breach(es)"
     )
-    for column in ("state", "hours", "mql at", "touched at", "record", "pipeline"):
+    table = Table()
+    for column in ("state", "hours", "mql at", "touched at", "name", "record"):
         table.add_column(column, overflow="fold")
     for breach in sla.breaches:
         table.add_row(
@@ -195,12 +201,12 @@ def _sla(report: Report) -> Table:
             f"{breach.hours:.1f}",
             instant(breach.mql_at),
             instant(breach.touched_at),
-            Text(breach.record),
-            Text(breach.pipeline),
+            Text(breach.name),
+            Text(f"{breach.pipeline}: {breach.record}"),
         )
     if not sla.breaches:
         table.add_row("-", "", "", "", "no breaches", "")
-    return table
+    return _titled(title, table)
 
 
 def _drift(report: Report) -> list[RenderableType]:
@@ -215,7 +221,8 @@ def _drift(report: Report) -> list[RenderableType]:
     )
     if not drift.sample:
         return [summary]
-    table = Table(title="Drift sample")
+    title = "Drift sample"
+    table = Table()
     for column in ("pipeline", "name", "field", "Salesforce", "HubSpot", "records"):
         table.add_column(column, overflow="fold")
     for record in drift.sample:
@@ -228,4 +235,9 @@ def _drift(report: Report) -> list[RenderableType]:
                 Text(value_text(field.hubspot)),
                 Text(f"{record.salesforce} / {record.hubspot}"),
             )
-    return [summary, table]
+    return [summary, _titled(title, table)]
+
+
+def _titled(title: str, table: Table) -> Group:
+    """A heading line above its table: a long heading wraps at the page, not at the table."""
+    return Group(Text(title, style="bold"), table)

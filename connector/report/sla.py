@@ -1,15 +1,16 @@
 """The mql → first sales touch SLA, measured on the audit trail.
 
-A record's clock starts when a written move takes it to ``mql`` and stops at the next written
-move out of ``mql`` (``sal`` normally; a rep who qualifies or disqualifies at once has touched
-it too). A period that ended later than the SLA is a *late* breach; an mql still waiting longer
-than the SLA now is a *waiting* one. Records that were already at mql when crmsync first saw
-them have no start in the trail, and are not measured.
+A record's clock starts at the first written entry that takes it to ``mql`` (the lead
+definition's move, or crmsync creating its twin at mql: it has been an mql at least since then)
+and stops at the next written move out of ``mql`` (``sal`` normally; a rep who qualifies or
+disqualifies at once has touched it too). A period that ended later than the SLA is a *late*
+breach; an mql still waiting longer than the SLA now is a *waiting* one. A pair first seen at
+mql on both sides leaves no entry, and is not measured.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from connector.report.model import SlaBreach, SlaState, SlaSummary
@@ -21,9 +22,16 @@ DEFAULT_SLA = timedelta(hours=24)
 
 
 def sla_summary(
-    entries: Iterable[AuditEntry], now: datetime, limit: timedelta = DEFAULT_SLA
+    entries: Iterable[AuditEntry],
+    now: datetime,
+    limit: timedelta = DEFAULT_SLA,
+    names: Mapping[int, str] | None = None,
 ) -> SlaSummary:
-    """Measured periods, those within the SLA, and every breach (late first, then waiting)."""
+    """Measured periods, those within the SLA, and every breach (late first, then waiting).
+
+    ``names`` gives the person behind a link id, for the reader.
+    """
+    names = names or {}
     started: dict[int, AuditEntry] = {}
     measured = within = 0
     breaches: list[SlaBreach] = []
@@ -43,11 +51,11 @@ def sla_summary(
         if elapsed <= limit:
             within += 1
             continue
-        breaches.append(_breach(start, entry.at, elapsed, SlaState.LATE))
+        breaches.append(_breach(start, entry.at, elapsed, SlaState.LATE, names))
     for start in started.values():
         elapsed = now - start.at
         if elapsed > limit:
-            breaches.append(_breach(start, None, elapsed, SlaState.WAITING))
+            breaches.append(_breach(start, None, elapsed, SlaState.WAITING, names))
     breaches.sort(key=lambda b: (b.state != SlaState.LATE, -b.hours, b.record))
     return SlaSummary(
         hours=limit.total_seconds() / 3600,
@@ -58,13 +66,18 @@ def sla_summary(
 
 
 def _breach(
-    start: AuditEntry, touched: datetime | None, elapsed: timedelta, state: SlaState
+    start: AuditEntry,
+    touched: datetime | None,
+    elapsed: timedelta,
+    state: SlaState,
+    names: Mapping[int, str],
 ) -> SlaBreach:
     assert start.link_id is not None
     return SlaBreach(
         pipeline=start.pipeline,
         record=start.record,
         link_id=start.link_id,
+        name=names.get(start.link_id, ""),
         mql_at=start.at,
         touched_at=touched,
         hours=round(elapsed.total_seconds() / 3600, 2),

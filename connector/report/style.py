@@ -20,7 +20,7 @@ h3 { font-size: 14px; margin: 16px 0 6px; color: var(--muted); font-weight: 600;
 p.note { color: var(--muted); margin: 4px 0 10px; font-size: 13px; }
 .notices { border-color: #f0b429; background: #fffbea; }
 .notices ul { margin: 0; padding-left: 20px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px;
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px;
   margin: 0 0 18px; }
 .card { background: var(--paper); border: 1px solid var(--line); border-radius: 8px;
   padding: 12px 14px; }
@@ -40,6 +40,7 @@ th { color: var(--muted); font-weight: 600; background: var(--wash); }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.empty { color: var(--muted); font-style: italic; }
 .tag { display: inline-block; padding: 0 6px; border-radius: 9px; font-size: 12px;
+  white-space: nowrap;
   background: var(--wash); border: 1px solid var(--line); }
 .tag.late, .tag.waiting, .tag.overdue { background: #ffe8d9; border-color: #f9c7a8;
   color: var(--warn); }
