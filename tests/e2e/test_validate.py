@@ -430,77 +430,96 @@ def test_clean_org_and_portal_pass(tmp_path: Path, running: RunningEmulators) ->
     assert result.stderr == ""
 
 
+def append_row(path: Path, salesforce: str, hubspot: str, rule: str) -> None:
+    """A [[fields]] row added after the last one (before any [value_maps.*] table)."""
+    text = path.read_text()
+    head, marker, tail = text.partition("\n[value_maps.")
+    row = f'\n[[fields]]\nsalesforce = "{salesforce}"\nhubspot = "{hubspot}"\nrule = "{rule}"\n'
+    path.write_text(head.rstrip("\n") + "\n" + row + marker + tail)
+
+
 def test_what_the_org_and_portal_lack_is_named_with_a_fix(
     tmp_path: Path, running: RunningEmulators
 ) -> None:
     mappings = tmp_path / "mappings"
     shutil.copytree(MAPPINGS, mappings)
-    leads, opportunities = mappings / "leads.toml", mappings / "opportunities.toml"
+    leads, contacts = mappings / "leads.toml", mappings / "contacts.toml"
+    opportunities, orders = mappings / "opportunities.toml", mappings / "orders.toml"
     taxonomy, definition = mappings / "taxonomy.toml", mappings / "lead_definition.toml"
     # An admin's properties, made through HubSpot's API: a date, a flag, a key without uniqueness.
-    create_property(
-        running,
-        "contacts",
-        {"name": "first_touch", "label": "First Touch", "type": "date", "fieldType": "date"},
-    )
-    create_property(
-        running,
-        "deals",
-        {"name": "won_flag", "label": "Won Flag", "type": "bool", "fieldType": "booleancheckbox"},
-    )
-    create_property(
-        running,
-        "deals",
-        {
-            "name": "opportunity_key",
-            "label": "Opportunity Key",
-            "type": "string",
-            "fieldType": "text",
-        },
-    )
+    for object_type, name, kind, field_type in (
+        ("contacts", "first_touch", "date", "date"),
+        ("deals", "won_flag", "bool", "booleancheckbox"),
+        ("deals", "opportunity_key", "string", "text"),
+    ):
+        label = name.replace("_", " ").title()
+        body = {"name": name, "label": label, "type": kind, "fieldType": field_type}
+        create_property(running, object_type, body)
+    # A pipeline for an object the org does not have.
+    shutil.copy(opportunities, orders)
+    edit(orders, 'salesforce_object = "Opportunity"', 'salesforce_object = "Order__c"')
+    # Names the org and portal spell otherwise, or lack.
     edit(leads, 'salesforce = "Title"', 'salesforce = "title"')
     edit(leads, 'salesforce = "Lead_Score__c"', 'salesforce = "Lead_Scor__c"')
-    edit(leads, '"Closed Lost" = "lost"', '"Closed Lost" = "closed_lost"')
     edit(leads, '"ConvertedOpportunity.CloseDate"', '"ConvertedOpp.CloseDate"')
-    phone_row = 'salesforce = "Phone"\nhubspot = "first_touch"\nrule = "always_salesforce"'
-    leads.write_text(leads.read_text() + f"\n[[fields]]\n{phone_row}\n")
+    edit(definition, 'property = "hubspotscore"', 'property = "hubspot_score"')
+    append_row(opportunities, "Lead_Score__c", "pipeline", "none")
+    # Values a picklist or a value map lacks.
+    edit(leads, '"Closed Lost" = "lost"', '"Closed Lost" = "closed_lost"')
+    edit(opportunities, '"Perception Analysis" = "presentationscheduled"\n', "")
     edit(taxonomy, 'salesforce_status = "Nurture"', 'salesforce_status = "Nurturing"')
     edit(taxonomy, 'salesforce = "No Fit"', 'salesforce = "No Fit"\nhubspot = "not_a_fit"')
-    edit(definition, 'property = "hubspotscore"', 'property = "hubspot_score"')
+    definition.write_text(
+        definition.read_text()
+        + '\n[[fit]]\nproperty = "lifecyclestage"\nin = ["lead", "sql"]\n'
+        + '\n[[fit]]\nproperty = "company"\nat_least = 3\n'
+    )
+    # Kinds, writability and the flags creates rely on.
+    append_row(leads, "Phone", "first_touch", "always_salesforce")
+    append_row(leads, "Name", "hs_object_source", "always_salesforce")
+    edit(leads, 'hubspot = "company"\nrule = "two_way"', 'hubspot = "company"\nrule = "none"')
+    edit(contacts, 'salesforce = "HubSpot_Contact_Id__c"', 'salesforce = "Phone"')
+    append_row(opportunities, "IsWon", "won_flag", "always_hubspot")
     edit(
         opportunities,
         'hubspot = "salesforce_opportunity_id"\nnormalize',
         'hubspot = "opportunity_key"\nnormalize',
     )
-    opportunities.write_text(
-        opportunities.read_text().split("[value_maps.deal_stages]")[0]
-        + '[[fields]]\nsalesforce = "IsWon"\nhubspot = "won_flag"\nrule = "always_hubspot"\n\n'
-        + '[[fields]]\nsalesforce = "Lead_Score__c"\nhubspot = "pipeline"\nrule = "none"\n\n'
-        + "[value_maps.deal_stages]"
-        + opportunities.read_text().split("[value_maps.deal_stages]")[1]
+    config = remote_config(tmp_path, running, mappings)
+    config.write_text(
+        config.read_text()
+        + '\n[[pipelines]]\nname = "orders"\nsalesforce_object = "Order__c"\n'
+        + f'hubspot_object = "deals"\nmapping = "{orders}"\n'
     )
 
-    result = validate(remote_config(tmp_path, running, mappings), "--remote")
+    result = validate(config, "--remote")
 
     assert result.code == 2, result.output
-    title_row = row_at(leads, 'salesforce = "title"')
     properties = "Settings > Data Management > Properties"
     lead_fields = "Setup > Object Manager > Lead > Fields & Relationships"
+    title_row = row_at(leads, 'salesforce = "title"')
+    phone_row = row_at(contacts, 'salesforce = "Phone"')
+    company_criterion = line_of(definition, 'property = "company"', last=True)
     expected = [
+        # leads: its rows, in file order
         f"salesforce Lead.title: your org spells this field 'Title' — use that spelling in "
         f"{title_row}",
-        f"salesforce Lead.Lead_Scor__c: no such field in your org — did you mean "
+        "salesforce Lead.Lead_Scor__c: no such field in your org — did you mean "
         f"'Lead_Score__c'? Fix the name in {row_at(leads, 'Lead_Scor__c')}",
-        f"hubspot contacts.closed_loop_outcome: has no option 'closed_lost' ([value_maps.outcome], "
+        "hubspot contacts.closed_loop_outcome: has no option 'closed_lost' ([value_maps.outcome], "
         f"{leads}:{line_of(leads, '[value_maps.outcome]')}) — add it in {properties} > "
         "Closed Loop Outcome (contacts), or change [value_maps.outcome]",
-        f"salesforce Lead.ConvertedOpp.CloseDate: Lead has no relationship 'ConvertedOpp' to one "
+        "salesforce Lead.ConvertedOpp.CloseDate: Lead has no relationship 'ConvertedOpp' to one "
         f"object — fix the path in {row_at(leads, 'ConvertedOpp.CloseDate')} (a lookup field's "
         "relationship name, as in ConvertedOpportunity.StageName)",
-        f"hubspot contacts.first_touch: a date property cannot take text from salesforce "
+        "hubspot contacts.first_touch: a date property cannot take text from salesforce "
         f"Lead.Phone ({row_at(leads, 'first_touch')}) — add the 'date' transform to the row "
         "(to_hubspot), or map a property of a matching type",
-        f"salesforce Lead.Status: picklist lacks 'Nurturing' (taxonomy stage prospect) — add it in "
+        "hubspot contacts.hs_object_source: read-only in your portal, but rule "
+        f"'always_salesforce' writes it ({row_at(leads, 'hs_object_source')}) — use a rule that "
+        "does not write HubSpot (always_hubspot or none)",
+        # leads: the taxonomy
+        "salesforce Lead.Status: picklist lacks 'Nurturing' (taxonomy stage prospect) — add it in "
         f"{lead_fields} > Status",
         "salesforce Lead.Status: picklist value 'Nurture' maps to no taxonomy stage — leads with "
         f"it would go to dead letters; add it under [aliases.salesforce_status] in {taxonomy}",
@@ -509,20 +528,44 @@ def test_what_the_org_and_portal_lack_is_named_with_a_fix(
         "hubspot contacts.lead_disposition_reason: option 'no_fit' is no taxonomy reason — "
         "contacts disqualified with it would go to dead letters; add a [reasons.*] table for it "
         f"in {taxonomy}",
+        # leads: the lead definition
+        f"hubspot contacts.lifecyclestage: has no option 'sql' ({definition}:"
+        f"{line_of(definition, 'lifecyclestage')}) — criteria compare internal values, not "
+        "labels: use one of 'subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', "
+        "'opportunity', 'customer', 'evangelist', 'other'",
+        "hubspot contacts.company: at_least compares numbers, but this is a string property "
+        f"({definition}:{company_criterion}) — use a number property, or "
+        "another check (equals, in, not_blank)",
         "hubspot contacts.hubspot_score: no such property in your portal — did you mean "
         f"'hubspotscore'? Fix the name in {definition}:{line_of(definition, 'hubspot_score')}",
+        # leads: creates
+        "salesforce Lead.Company: required in your org, but no row writes it, so a Lead created "
+        f"from HubSpot would be refused — map it with a rule that writes Salesforce in {leads}, or "
+        "give it a default value",
+        # contacts
+        "salesforce Contact.Phone: is not marked External ID and Unique, but it holds the HubSpot "
+        f"record id crmsync finds Contact records by ({phone_row}) "
+        "— tick External ID and Unique in Setup > Object Manager > Contact > Fields & "
+        "Relationships > Business Phone",
+        # opportunities
+        "salesforce Opportunity.StageName: picklist value 'Perception Analysis' is not in "
+        "[value_maps.deal_stages] — a record holding it would go to dead letters; add it to the "
+        f"value map in {opportunities}:{line_of(opportunities, '[value_maps.deal_stages]')}",
+        "salesforce Opportunity.Lead_Score__c: no such field in your org — create it as "
+        "Number(18,0) (see README: Running against a real org)",
         "salesforce Opportunity.IsWon: the integration user cannot edit it (a formula or system "
         "field, or read-only by field-level security), but rule 'always_hubspot' writes it "
         f"({row_at(opportunities, 'IsWon')}) — give the user edit access in Setup > Object "
         "Manager > Opportunity > Fields & Relationships > Won > Set Field-Level Security, or use "
         "a rule that does not write Salesforce",
-        "salesforce Opportunity.Lead_Score__c: no such field in your org — create it as "
-        "Number(18,0) (see README: Running against a real org)",
         "hubspot deals.opportunity_key: does not require unique values, but crmsync creates deals "
         f"by upsert on it ([identity] in {opportunities}:"
         f"{line_of(opportunities, 'opportunity_key')}) — turn on 'Require unique values for this "
         f"property' in {properties} > Opportunity Key (deals), or match by a property that "
         "requires them",
+        # orders
+        "salesforce Order__c: no such object in your org (pipeline 'orders') — fix "
+        f"salesforce_object in {orders}:{line_of(orders, 'Order__c')} and in the pipeline's config",
     ]
     assert problems(result) == expected
     assert result.stdout.splitlines()[-1].startswith(f"{len(expected)} problem(s) between")
