@@ -210,8 +210,16 @@ class PipelineCheck:
             kind = "relationship" if missing.relationship else noun
             what = f"your {place} spells this {kind} '{missing.spelt}'"
             fix = f"use that spelling in {where}"
+        elif missing.targets:
+            what = (
+                f"{missing.holder}'s relationship '{missing.name}' can lead to "
+                f"{' or '.join(missing.targets)}"
+            )
+            fix = (
+                f"crmsync reads through a relationship to one object only; fix the path in {where}"
+            )
         elif missing.relationship:
-            what = f"{missing.holder} has no relationship '{missing.name}' to one object"
+            what = f"{missing.holder} has no relationship '{missing.name}'"
             fix = (
                 f"fix the path in {where} (a lookup field's relationship name, as in "
                 "ConvertedOpportunity.StageName)"

@@ -156,6 +156,8 @@ class Missing:
     spelt: str | None = None
     near: str | None = None
     object_missing: bool = False
+    # A polymorphic relationship: the objects it can lead to.
+    targets: tuple[str, ...] = ()
 
 
 Found = RemoteField | Missing
@@ -287,7 +289,7 @@ class SalesforceSchema:
                 return found
             if len(found.reference_to) != 1:
                 # A polymorphic lookup (Owner: User or Group) has no one object to read from.
-                return Missing(holder, relationship, relationship=True)
+                return Missing(holder, relationship, relationship=True, targets=found.reference_to)
             holder = found.reference_to[0]
         fields = self.fields(holder)
         if fields is None:

@@ -477,6 +477,7 @@ def test_what_the_org_and_portal_lack_is_named_with_a_fix(
     # Kinds, writability and the flags creates rely on.
     append_row(leads, "Phone", "first_touch", "always_salesforce")
     append_row(leads, "Name", "hs_object_source", "always_salesforce")
+    append_row(leads, "Owner.Email", "website", "none")
     edit(leads, 'hubspot = "company"\nrule = "two_way"', 'hubspot = "company"\nrule = "none"')
     edit(contacts, 'salesforce = "HubSpot_Contact_Id__c"', 'salesforce = "Phone"')
     append_row(opportunities, "IsWon", "won_flag", "always_hubspot")
@@ -509,8 +510,8 @@ def test_what_the_org_and_portal_lack_is_named_with_a_fix(
         "hubspot contacts.closed_loop_outcome: has no option 'closed_lost' ([value_maps.outcome], "
         f"{leads}:{line_of(leads, '[value_maps.outcome]')}) — add it in {properties} > "
         "Closed Loop Outcome (contacts), or change [value_maps.outcome]",
-        "salesforce Lead.ConvertedOpp.CloseDate: Lead has no relationship 'ConvertedOpp' to one "
-        f"object — fix the path in {row_at(leads, 'ConvertedOpp.CloseDate')} (a lookup field's "
+        "salesforce Lead.ConvertedOpp.CloseDate: Lead has no relationship 'ConvertedOpp' — fix "
+        f"the path in {row_at(leads, 'ConvertedOpp.CloseDate')} (a lookup field's "
         "relationship name, as in ConvertedOpportunity.StageName)",
         "hubspot contacts.first_touch: a date property cannot take text from salesforce "
         f"Lead.Phone ({row_at(leads, 'first_touch')}) — add the 'date' transform to the row "
@@ -518,6 +519,9 @@ def test_what_the_org_and_portal_lack_is_named_with_a_fix(
         "hubspot contacts.hs_object_source: read-only in your portal, but rule "
         f"'always_salesforce' writes it ({row_at(leads, 'hs_object_source')}) — use a rule that "
         "does not write HubSpot (always_hubspot or none)",
+        "salesforce Lead.Owner.Email: Lead's relationship 'Owner' can lead to Group or User — "
+        "crmsync reads through a relationship to one object only; fix the path in "
+        f"{row_at(leads, 'Owner.Email')}",
         # leads: the taxonomy
         "salesforce Lead.Status: picklist lacks 'Nurturing' (taxonomy stage prospect) — add it in "
         f"{lead_fields} > Status",
