@@ -23,7 +23,7 @@ from connector.report.funnel import conversions, dispositions, passed_stages, st
 from connector.report.model import RecycleQueue, Report, StateSummary
 from connector.report.queue import RENEWAL_WINDOW_DAYS, recycle_queue
 from connector.report.records import Classified, classify, fields_for_stage, person
-from connector.report.sla import DEFAULT_SLA, sla_summary
+from connector.report.sla import DEFAULT_SLA, all_entries, sla_summary
 from connector.report.wording import system_name
 from connector.state import AuditEntry, Link, StateStore
 from connector.state.tables import runs
@@ -58,7 +58,7 @@ class _Pipeline:
 class _State:
     summary: StateSummary
     links: Mapping[str, Sequence[Link]]
-    audit: Sequence[AuditEntry]
+    audit: Mapping[str, Sequence[AuditEntry]]
 
 
 def build_report(
@@ -100,7 +100,9 @@ def build_report(
         for side in Side:
             objects = [name for s, name in stage_objects if s is side]
             funnel.append(stage_counts(side, objects, classified[side]))
-            passed = passed_stages(taxonomy, state.audit, _ids_by_link(state.links, side))
+            passed = passed_stages(
+                taxonomy, all_entries(state.audit), _ids_by_link(state.links, side)
+            )
             converted.append(conversions(taxonomy, side, classified[side], passed))
             disposed.append(dispositions(taxonomy, side, classified[side]))
 
@@ -142,7 +144,11 @@ def build_report(
         dispositions=tuple(disposed),
         recycle=queue,
         sla=sla_summary(
-            state.audit, now, sla or _sla_limit(taxonomy), _names_by_link(pipelines, state, records)
+            store,
+            state.audit,
+            now,
+            sla or _sla_limit(taxonomy),
+            _names_by_link(pipelines, state, records),
         ),
         drift=drift,
     )
@@ -202,12 +208,7 @@ def _read_records(
 def _read_state(store: StateStore, pipelines: Iterable[_Pipeline]) -> _State:
     with store.transaction(readonly=True) as tx:
         links = {p.name: tx.links_for(p.name) for p in pipelines}
-        audit = [
-            entry
-            for p in pipelines
-            if p.field_map.taxonomy is not None
-            for entry in tx.list_audit(p.name)
-        ]
+        audit = {p.name: tx.list_audit(p.name) for p in pipelines if p.field_map.taxonomy}
         run_count = tx.connection.execute(sa.select(sa.func.count()).select_from(runs)).scalar()
         last = tx.last_runs(limit=1)
         letters = sum(tx.count_dead_letters().values())

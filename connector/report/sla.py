@@ -1,85 +1,65 @@
-"""The mql → first sales touch SLA, measured on the audit trail.
+"""The SLA section: the engine's mql periods and breaches, summed up and named for the reader.
 
-A record's clock starts at the first written entry that takes it to ``mql`` (the lead
-definition's move, or crmsync creating its twin at mql: it has been an mql at least since then)
-and stops at the next written move out of ``mql`` (``sal`` normally; a rep who qualifies or
-disqualifies at once has touched it too). A period that ended later than the SLA is a *late*
-breach; an mql still waiting longer than the SLA now is a *waiting* one. A pair first seen at
-mql on both sides leaves no entry, and is not measured.
+What an mql period is, and when it breaches, is defined once, in ``connector.engine.sla``
+(from the audit trail: the first written entry to ``mql`` starts the clock, the next written
+move elsewhere stops it). This adds what a manager asks next: how many were measured, how many
+were on time, and who the late ones are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
+from connector.engine.sla import DEFAULT_THRESHOLD, mql_periods, sla_breaches
+from connector.engine.sla import SlaBreach as EngineBreach
 from connector.report.model import SlaBreach, SlaState, SlaSummary
-from connector.report.records import parse_stage_label
-from connector.state import AuditEntry, AuditOutcome
-from connector.taxonomy import Stage
+from connector.state import AuditEntry, StateStore
 
-DEFAULT_SLA = timedelta(hours=24)
+DEFAULT_SLA = DEFAULT_THRESHOLD
 
 
 def sla_summary(
-    entries: Iterable[AuditEntry],
+    store: StateStore,
+    audit: Mapping[str, Sequence[AuditEntry]],
     now: datetime,
     limit: timedelta = DEFAULT_SLA,
     names: Mapping[int, str] | None = None,
 ) -> SlaSummary:
-    """Measured periods, those within the SLA, and every breach (late first, then waiting).
+    """Periods measured, those on time, and every breach (late first, then waiting).
 
-    ``names`` gives the person behind a link id, for the reader.
+    ``audit`` is each pipeline's trail (already read); ``names`` the person behind a link id.
     """
     names = names or {}
-    started: dict[int, AuditEntry] = {}
-    measured = within = 0
-    breaches: list[SlaBreach] = []
-    for entry in sorted(entries, key=lambda e: (e.at, e.id or 0)):
-        if entry.link_id is None or entry.outcome is not AuditOutcome.WRITTEN:
-            continue
-        target = parse_stage_label(entry.to_stage)
-        if target is not None and target.stage is Stage.MQL:
-            started.setdefault(entry.link_id, entry)
-            continue
-        start = started.pop(entry.link_id, None)
-        source = parse_stage_label(entry.from_stage)
-        if start is None or source is None or source.stage is not Stage.MQL:
-            continue
-        measured += 1
-        elapsed = entry.at - start.at
-        if elapsed <= limit:
-            within += 1
-            continue
-        breaches.append(_breach(start, entry.at, elapsed, SlaState.LATE, names))
-    for start in started.values():
-        elapsed = now - start.at
-        if elapsed > limit:
-            breaches.append(_breach(start, None, elapsed, SlaState.WAITING, names))
-    breaches.sort(key=lambda b: (b.state != SlaState.LATE, -b.hours, b.record))
+    touched = [
+        period
+        for entries in audit.values()
+        for period in mql_periods(entries)
+        if period.touched_at is not None
+    ]
+    found = [b for pipeline in audit for b in sla_breaches(store, pipeline, now, limit)]
+    found.sort(key=lambda b: (not b.late, -b.waited, b.record))
     return SlaSummary(
         hours=limit.total_seconds() / 3600,
-        measured=measured,
-        within=within,
-        breaches=tuple(breaches),
+        measured=len(touched),
+        within=sum(1 for p in touched if p.waited(now) <= limit),
+        breaches=tuple(_breach(b, names) for b in found),
     )
 
 
-def _breach(
-    start: AuditEntry,
-    touched: datetime | None,
-    elapsed: timedelta,
-    state: SlaState,
-    names: Mapping[int, str],
-) -> SlaBreach:
-    assert start.link_id is not None
+def _breach(breach: EngineBreach, names: Mapping[int, str]) -> SlaBreach:
+    period = breach.period
     return SlaBreach(
-        pipeline=start.pipeline,
-        record=start.record,
-        link_id=start.link_id,
-        name=names.get(start.link_id, ""),
-        mql_at=start.at,
-        touched_at=touched,
-        hours=round(elapsed.total_seconds() / 3600, 2),
-        state=state,
+        pipeline=period.pipeline,
+        record=period.record,
+        link_id=period.link_id,
+        name=names.get(period.link_id, ""),
+        mql_at=period.mql_at,
+        touched_at=period.touched_at,
+        hours=breach.hours,
+        state=SlaState.LATE if breach.late else SlaState.WAITING,
     )
+
+
+def all_entries(audit: Mapping[str, Sequence[AuditEntry]]) -> Iterable[AuditEntry]:
+    return (entry for entries in audit.values() for entry in entries)
