@@ -16,7 +16,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -88,6 +88,10 @@ class CycleResult:
 
 
 ContextFactory = Callable[[], PlanContext]
+AfterWrite = Callable[
+    ["Cycle", Sequence[tuple[PairPlan, Pair]]], Sequence[tuple[PairPlan, Rejection]]
+]
+AfterRun = Callable[["Cycle", CycleResult], None]
 
 
 @dataclass
@@ -104,6 +108,11 @@ class Cycle:
     dry_run: bool = False
     run_id: uuid.UUID | None = None
     should_stop: Callable[[], bool] = lambda: False
+    # Follow-ups a pipeline adds (engine/followups.py): ``after_write`` sees the pairs of a
+    # chunk whose writes succeeded, before they are committed, and may fail some (dead
+    # letters); ``after_run`` runs once the changes since the cursors are all processed.
+    after_write: AfterWrite | None = None
+    after_run: AfterRun | None = None
     _ctx: PlanContext | None = None
 
     def system(self, side: Side) -> CrmSystem:
@@ -140,6 +149,8 @@ class Cycle:
                 cursor = self.process(side, chunk, cursor, result) or cursor
                 if self.should_stop():
                     return result
+        if self.after_run is not None:
+            self.after_run(self, result)
         return result
 
     def process(
@@ -163,6 +174,9 @@ class Cycle:
         if self.dry_run:
             return new_cursor
         outcome = self.execute(plans, result)
+        if self.after_write is not None:
+            for plan, rejection in self.after_write(self, list(outcome.succeeded())):
+                outcome.fail(plan, rejection)
         self.commit(side, outcome, new_cursor, result)
         return new_cursor
 
@@ -345,7 +359,10 @@ class Cycle:
                     new = created_record(write, res.id, self.clock())
                     pair = with_partner(plan.pair, new)
                     outcome.link(plan, pair)
-                    followups.append(plan_pair(pair, self.plan_context()))
+                    followup = plan_pair(pair, self.plan_context())
+                    # The follow-up replaces the create's plan when committed; the stage
+                    # changes to record are the create's (e.g. the handoff), not its echo.
+                    followups.append(replace(followup, events=plan.events))
                 else:
                     counts.updated += 1
                 outcome.succeed(plan, plan.pair)
