@@ -168,6 +168,12 @@ class Cycle:
         plans = [plan_pair(pair, ctx) for pair in pairs]
         plans += rejected
         result.plans.extend(p for p in plans if not p.is_noop)
+        # Fix: "unchanged" used to count only plans without writes, always under Salesforce,
+        # and never the echoes skipped while pairing; a record read from ``side`` that needs
+        # no write and no dead letter is unchanged there, echoes included, so read adds up.
+        # (tests/e2e/sync/test_converge.py::
+        # test_every_record_read_is_counted_as_written_unchanged_or_dead_lettered)
+        result.counts[side].unchanged += len(chunk) - sum(1 for p in plans if not p.is_noop)
         for plan in plans:
             result.notes.extend(plan.notes)
         new_cursor = _advance(cursor, chunk) if cursor is not None else None
@@ -333,7 +339,6 @@ class Cycle:
                 continue
             if not plan.writes:
                 outcome.succeed(plan, plan.pair)
-                result.counts[Side.SALESFORCE].unchanged += 1
                 continue
             for write in plan.writes:
                 by_side[write.side].append((plan, write))

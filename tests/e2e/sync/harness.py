@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -322,7 +323,8 @@ class SyncEnv:
             "--config",
             str(self.config_path),
             cwd=self.root,
-            env={ENV_VAR: self.run_now()},
+            # Wide enough that rich does not fold a field's "old → new" line.
+            env={ENV_VAR: self.run_now(), "COLUMNS": "240"},
         )
 
     @contextmanager
@@ -368,6 +370,20 @@ class SyncEnv:
     def write_paths(self, side: Side) -> Counter[tuple[str, str]]:
         """Write calls per (method, path): how many batches each endpoint took."""
         return Counter((e["method"], e["path"]) for e in self.writes(side))
+
+    def state_rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table of the SQLite state file (empty when there is no file)."""
+        if not self.db_path.exists():
+            return {}
+        with sqlite3.connect(self.db_path) as db:
+            tables = [
+                name
+                for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
+            return {
+                name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
+                for name in tables
+            }
 
     def dead_letters(self) -> list[DeadLetter]:
         url = self.config().file.state.url

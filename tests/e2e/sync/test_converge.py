@@ -47,3 +47,31 @@ def test_first_sync_agrees_on_every_mapped_field_and_the_second_writes_nothing(
     assert env.writes(Side.HUBSPOT) == []
     assert sum(c.created + c.updated for c in second.counts.values()) == 0
     env.assert_converged()
+
+
+def test_every_record_read_is_counted_as_written_unchanged_or_dead_lettered(
+    env: SyncEnv,
+) -> None:
+    leads = env.seed_leads([lead(n) for n in range(4)])
+    env.seed_contacts([contact(1), mql_contact(2)])  # a prospect stays; the mql hands over
+
+    first = env.sync()
+
+    sf, hs = first.counts[Side.SALESFORCE], first.counts[Side.HUBSPOT]
+    assert sf.read == 4 and hs.created == 4
+    # HubSpot's changes: the two seeded contacts, and the four just created (echoes).
+    assert hs.read == 6
+    assert hs.unchanged == 5  # the prospect and the echoes; the mql contact became a lead
+    assert sf.unchanged == 0  # every lead was written to HubSpot
+
+    echoes = env.sync()  # crmsync's own writes come back, and are recognised
+    for side in Side:
+        counts = echoes.counts[side]
+        assert counts.unchanged == counts.read, side
+        assert counts.created == counts.updated == 0
+
+    env.edit_lead(leads[0], Title="Buyer")
+    edited = env.sync()
+    assert edited.counts[Side.SALESFORCE].read == 1
+    assert edited.counts[Side.SALESFORCE].unchanged == 0
+    assert edited.counts[Side.HUBSPOT].updated == 1
