@@ -9,8 +9,8 @@ writing at the same time is neither blocked nor seen half-way.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -20,7 +20,14 @@ from connector.mapping import FieldMap, SalesforceStage, compile_mapping
 from connector.model import Record, Side
 from connector.report.drift import LinkedPipeline, drift_summary
 from connector.report.funnel import conversions, dispositions, passed_stages, stage_counts
-from connector.report.model import RecycleQueue, Report, StateSummary
+from connector.report.model import (
+    RecycleQueue,
+    Report,
+    StateSummary,
+    SystemConversions,
+    SystemDispositions,
+    SystemFunnel,
+)
 from connector.report.queue import RENEWAL_WINDOW_DAYS, recycle_queue
 from connector.report.records import Classified, classify, fields_for_stage, person
 from connector.report.sla import DEFAULT_SLA, all_entries, sla_summary
@@ -87,37 +94,7 @@ def build_report(
     taxonomy = next((p.field_map.taxonomy for p in pipelines if p.field_map.taxonomy), None)
     records = _read_records(by_side, _fields_to_read(pipelines, taxonomy))
 
-    stage_objects = list(dict.fromkeys(key for p in pipelines for key in p.stage_objects()))
-    classified: dict[Side, list[Classified]] = {Side.SALESFORCE: [], Side.HUBSPOT: []}
-    if taxonomy is not None:
-        for side, object_name in stage_objects:
-            classified[side] += [
-                classify(taxonomy, r) for r in records[(side, object_name)].values()
-            ]
-
-    funnel, converted, disposed = [], [], []
-    if taxonomy is not None:
-        for side in Side:
-            objects = [name for s, name in stage_objects if s is side]
-            funnel.append(stage_counts(side, objects, classified[side]))
-            passed = passed_stages(
-                taxonomy, all_entries(state.audit), _ids_by_link(state.links, side)
-            )
-            converted.append(conversions(taxonomy, side, classified[side], passed))
-            disposed.append(dispositions(taxonomy, side, classified[side]))
-
-    linked_hubspot = {
-        (lk.hubspot_object, lk.hubspot_id) for ls in state.links.values() for lk in ls
-    }
-    queued = classified[Side.SALESFORCE] + [
-        c for c in classified[Side.HUBSPOT] if (c.record.object, c.record.id) not in linked_hubspot
-    ]
-    queue = (
-        recycle_queue(taxonomy, queued, now.date())
-        if taxonomy is not None
-        else RecycleQueue((), (), RENEWAL_WINDOW_DAYS)
-    )
-
+    sections = _stage_sections(pipelines, taxonomy, records, state, now.date())
     context = TransformContext.from_owners(
         by_side[Side.SALESFORCE].list_owners(), by_side[Side.HUBSPOT].list_owners()
     )
@@ -139,10 +116,10 @@ def build_report(
         today=now.date(),
         state=state.summary,
         notices=(),
-        funnel=tuple(funnel),
-        conversions=tuple(converted),
-        dispositions=tuple(disposed),
-        recycle=queue,
+        funnel=sections.funnel,
+        conversions=sections.conversions,
+        dispositions=sections.dispositions,
+        recycle=sections.recycle,
         sla=sla_summary(
             store,
             state.audit,
@@ -153,6 +130,49 @@ def build_report(
         drift=drift,
     )
     return _with_notices(report, has_taxonomy=taxonomy is not None)
+
+
+@dataclass(frozen=True)
+class _StageSections:
+    funnel: tuple[SystemFunnel, ...] = ()
+    conversions: tuple[SystemConversions, ...] = ()
+    dispositions: tuple[SystemDispositions, ...] = ()
+    recycle: RecycleQueue = field(default_factory=lambda: RecycleQueue((), (), RENEWAL_WINDOW_DAYS))
+
+
+def _stage_sections(
+    pipelines: Sequence[_Pipeline],
+    taxonomy: Taxonomy | None,
+    records: Mapping[ObjectKey, Mapping[str, Record]],
+    state: _State,
+    today: date,
+) -> _StageSections:
+    """Everything counted by stage: the funnel, conversions, dispositions, the recycle queue."""
+    if taxonomy is None:
+        return _StageSections()
+    stage_objects = list(dict.fromkeys(key for p in pipelines for key in p.stage_objects()))
+    classified: dict[Side, list[Classified]] = {side: [] for side in Side}
+    for side, object_name in stage_objects:
+        classified[side] += [classify(taxonomy, r) for r in records[(side, object_name)].values()]
+    funnel, converted, disposed = [], [], []
+    for side in Side:
+        objects = [name for s, name in stage_objects if s is side]
+        funnel.append(stage_counts(side, objects, classified[side]))
+        ids = _ids_by_link(state.links, side)
+        passed = passed_stages(taxonomy, all_entries(state.audit), ids)
+        converted.append(conversions(taxonomy, side, classified[side], passed))
+        disposed.append(dispositions(taxonomy, side, classified[side]))
+    # Salesforce decides dispositions; a HubSpot contact is listed only when it has no partner.
+    linked = {(lk.hubspot_object, lk.hubspot_id) for ls in state.links.values() for lk in ls}
+    queued = classified[Side.SALESFORCE] + [
+        c for c in classified[Side.HUBSPOT] if (c.record.object, c.record.id) not in linked
+    ]
+    return _StageSections(
+        tuple(funnel),
+        tuple(converted),
+        tuple(disposed),
+        recycle_queue(taxonomy, queued, today),
+    )
 
 
 def _names_by_link(
