@@ -164,7 +164,8 @@ class Bench:
     ) -> Path:
         """The config file: ``salesforce``/``hubspot`` replace or add keys of those sections.
 
-        ``secrets`` replaces the demo secret files by ``*_env`` names (key -> variable name).
+        ``secrets`` replaces the demo secret files by environment variables: ``client_secret``
+        and ``access_token`` name the variables.
         """
         r = self.running
         sf: dict[str, Any] = {
@@ -181,6 +182,8 @@ class Bench:
         if secrets:
             sf.pop("client_secret_file")
             hs.pop("access_token_file")
+            sf["client_secret_env"] = secrets["client_secret"]
+            hs["access_token_env"] = secrets["access_token"]
         sf.update(salesforce or {})
         hs.update(hubspot or {})
         text = (
@@ -267,6 +270,25 @@ class Bench:
             timeout=timeout,
         )
         return Outcome(done.returncode, done.stdout, done.stderr)
+
+    def run(self, capsys: pytest.CaptureFixture[str], *args: str) -> Outcome:
+        """``crmsync <args> --config <this config>`` in-process, through the console script's
+        ``main`` (errors to one line and an exit code), sleeping in simulated time."""
+        from connector import cli
+
+        argv = sys.argv
+        sys.argv = ["crmsync", *args, "--config", str(self.config_path)]
+        code: int | str | None = 0
+        capsys.readouterr()
+        try:
+            with self.pinned(), self.simulated_sleep():
+                cli.main()
+        except SystemExit as done:
+            code = done.code
+        finally:
+            sys.argv = argv
+        captured = capsys.readouterr()
+        return Outcome(int(code or 0), captured.out, captured.err)
 
     @contextmanager
     def pinned(self) -> Iterator[str]:
