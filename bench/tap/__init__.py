@@ -1,0 +1,1 @@
+"""The tap-hubspot side of ``bench.vs_tap_hubspot``."""
