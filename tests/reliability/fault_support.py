@@ -160,9 +160,10 @@ class Bench:
         state_url: str | None = None,
         mappings: Path = MAPPINGS,
         secrets: Mapping[str, str] | None = None,
+        schedule: str = "5m",
         extra: str = "",
     ) -> Path:
-        """The config file: ``salesforce``/``hubspot`` replace or add keys of those sections.
+        """The config file: ``salesforce``/``hubspot`` replace, add or (``None``) drop keys.
 
         ``secrets`` replaces the demo secret files by environment variables: ``client_secret``
         and ``access_token`` name the variables.
@@ -194,7 +195,8 @@ class Bench:
             'name = "leads"\n'
             'salesforce_object = "Lead"\n'
             'hubspot_object = "contacts"\n'
-            f"mapping = {_toml(str(mappings / 'leads.toml'))}\n\n"
+            f"mapping = {_toml(str(mappings / 'leads.toml'))}\n"
+            f"schedule = {_toml(schedule)}\n\n"
             "[daemon]\n"
             f'listen = "127.0.0.1:{free_port()}"\n' + extra
         )
@@ -436,7 +438,10 @@ def _toml(value: Any) -> str:
 
 
 def _section(values: Mapping[str, Any]) -> str:
-    return "".join(f"{key} = {_toml(value)}\n" for key, value in values.items())
+    """TOML lines for a section's keys; a ``None`` value leaves its key out."""
+    return "".join(
+        f"{key} = {_toml(value)}\n" for key, value in values.items() if value is not None
+    )
 
 
 # -- fixtures (imported by the test modules) ------------------------------------------------
