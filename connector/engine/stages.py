@@ -3,15 +3,21 @@
 Each side's values are read as a canonical stage (an unmapped value rejects the pair: never a
 guess). Against the last agreed stage, a side that moved is checked against who may make that
 move: an allowed move becomes the agreed stage, a forbidden one is refused and that side is
-restored. Then crmsync's own moves apply: the lead definition lifts a prospect to ``mql``, and a
-disqualified record whose recycle date has come returns to ``prospect``. Both systems are then
-given the agreed stage's values.
+restored. Then crmsync's own moves apply: a disqualified record whose recycle date has come
+returns to ``prospect``, and the lead definition lifts a prospect to ``mql``. Both systems are
+then given the agreed stage's values.
+
+Every stage change the step writes or refuses becomes a :class:`StageEvent` for the audit
+trail: a person's move (in the system where it was made, naming who made it and when), a
+refused move, crmsync's own moves (one entry per system written), a first sync that overwrote a
+side, and a record created at a stage.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from connector.engine.pairs import STAGE_KEY, Pair, Rejection, StageEvent
@@ -21,13 +27,18 @@ from connector.mapping import FieldMap, SalesforceStage
 from connector.model import Record, Side
 from connector.taxonomy import Actor, Mapped, Stage, Taxonomy, Unmapped
 from connector.taxonomy.reasons import ContractEndMissing
-from connector.transforms import ValueRejected
+from connector.transforms import ValueRejected, is_blank
 
 _HANDOFF_STAGES = frozenset({Stage.MQL, Stage.SAL, Stage.SQL})
 _ACTOR = {Side.SALESFORCE: Actor.SALESFORCE, Side.HUBSPOT: Actor.HUBSPOT}
+_SYSTEM = {Side.SALESFORCE: "Salesforce", Side.HUBSPOT: "HubSpot"}
+
+# (system, user id) -> e-mail: how the audit trail names the person behind a move.
+People = Mapping[tuple[Side, str], str]
 
 
 def encode(reading: Mapped) -> str:
+    """A stage as snapshots and the audit trail hold it: ``stage`` or ``stage/reason``."""
     return f"{reading.stage.value}/{reading.reason}" if reading.reason else reading.stage.value
 
 
@@ -41,21 +52,39 @@ def decode(text: Any) -> Mapped | None:
         return None
 
 
-def make_stage_step(field_map: FieldMap) -> StageStep | None:
-    """The taxonomy step for a pipeline whose mapping turns the taxonomy on."""
+def make_stage_step(field_map: FieldMap, people: People | None = None) -> StageStep | None:
+    """The taxonomy step for a pipeline whose mapping turns the taxonomy on.
+
+    ``people`` names the users behind moves in the audit trail (their e-mail); without it the
+    audit names the user id, or the system when the adapter does not say who changed a record.
+    """
     taxonomy = field_map.taxonomy
     if taxonomy is None or field_map.salesforce_stage is SalesforceStage.CONVERSION:
         # A converted Contact's stage is carried by the lead it came from (the leads pipeline
         # reads it from the lead's opportunity); two pipelines must never both write it.
         return None
-    step = _StageStep(taxonomy, field_map.lead_definition)
+    step = _StageStep(taxonomy, field_map.lead_definition, people or {})
     return step.decide
 
 
+@dataclass(frozen=True)
+class _Move:
+    """A side that shows another stage than the one last agreed."""
+
+    side: Side
+    previous: Mapped
+    shown: Mapped
+    accepted: bool
+    why: str
+
+
 class _StageStep:
-    def __init__(self, taxonomy: Taxonomy, lead_definition: LeadDefinition | None) -> None:
+    def __init__(
+        self, taxonomy: Taxonomy, lead_definition: LeadDefinition | None, people: People
+    ) -> None:
         self.taxonomy = taxonomy
         self.lead_definition = lead_definition
+        self.people = people
 
     def read(self, record: Record) -> Mapped | Unmapped:
         t = self.taxonomy
@@ -86,14 +115,10 @@ class _StageStep:
                 # move, so this reads as a move HubSpot may not make: restored, never passed on.
                 reading = Mapped(Stage.DISQUALIFIED, None)
             if isinstance(reading, Unmapped):
-                error = reading.rejection()
-                return Rejection(
-                    side.other, error.code, f"{record.object} {record.id}: {error}", reading.field
-                )
+                return self._unmapped(record, reading)
             readings[side] = reading
         previous = decode(pair.snapshot.get(STAGE_KEY)) if pair.snapshot else None
-        events: list[StageEvent] = []
-        agreed = self._agree(readings, previous, events)
+        agreed, moves = self._agree(readings, previous)
         if agreed.stage is Stage.DISQUALIFIED and agreed.reason is None:
             # Only a HubSpot-only contact gets here: nothing to write, nothing to hand over.
             return StageDecision(
@@ -104,27 +129,25 @@ class _StageStep:
                 notes=(f"{pair.label}: disqualified in HubSpot without a reason; not handed over",),
             )
         try:
-            recycle_on = self._recycle_date(pair, agreed, now)
+            recycle_on = self._recycle_date(pair, agreed, previous, now)
         except (ContractEndMissing, ValueRejected) as exc:
-            return Rejection(Side.HUBSPOT, exc.code, str(exc), exc.field)
+            side = Side.SALESFORCE if pair.salesforce is not None else Side.HUBSPOT
+            return Rejection(side, exc.code, f"{_name(pair, side)}: {exc}", exc.field)
+        settled = agreed
+        connector_moves: list[tuple[Mapped, str, Actor]] = []
         if (
             agreed.stage is Stage.DISQUALIFIED
             and recycle_on is not None
             and recycle_on <= now.date()
         ):
-            events.append(
-                StageEvent(
-                    "hubspot",
-                    encode(agreed),
-                    Stage.PROSPECT.value,
-                    "written",
-                    f"recycled: recycle date {recycle_on.isoformat()} reached",
-                    Actor.RECYCLING.value,
-                )
-            )
+            why = f"recycled: recycle date {recycle_on.isoformat()} reached"
             agreed, recycle_on = Mapped(Stage.PROSPECT), None
+            connector_moves.append((agreed, why, Actor.RECYCLING))
         # The lead definition is evaluated after recycling, so one cycle converges.
-        agreed = self._connector_moves(pair, agreed, now, events)
+        lifted = self._lead_definition(pair, agreed)
+        if lifted is not None:
+            agreed = lifted
+            connector_moves.append((agreed, "lead definition met", Actor.CONNECTOR))
         t = self.taxonomy
         salesforce = t.salesforce_values(agreed.stage, agreed.reason, recycle_on)
         hubspot: Mapping[str, Any] = t.hubspot_values(agreed.stage, agreed.reason, recycle_on)
@@ -132,6 +155,7 @@ class _StageStep:
             Stage.OPPORTUNITY,
             Stage.CUSTOMER,
         ):
+            # A converted lead cannot be written; its opportunity carries the stage.
             salesforce = {}
         create_allowed = True
         if pair.salesforce is None:
@@ -141,91 +165,106 @@ class _StageStep:
         notes: tuple[str, ...] = ()
         if not create_allowed and pair.hubspot is not None:
             notes = (f"contacts {pair.hubspot.id}: {agreed.stage.value}, stays in HubSpot only",)
+        events = self._events(pair, readings, previous, settled, agreed, moves, connector_moves)
         return StageDecision(
             salesforce=_changed(pair.salesforce, salesforce),
             hubspot=_changed(pair.hubspot, hubspot),
             agreed=encode(agreed),
-            events=tuple(events),
+            events=events if create_allowed else (),
             notes=notes,
             create_allowed=create_allowed,
         )
 
+    # --- reading -------------------------------------------------------------------------------
+
+    def _unmapped(self, record: Record, reading: Unmapped) -> Rejection:
+        """A dead letter against the record holding the value, in words its owner understands."""
+        fields = self.taxonomy.salesforce_fields
+        name = f"{record.object} {record.id}"
+        if record.side is Side.SALESFORCE and reading.field == fields.disposition_reason:
+            reasons = ", ".join(r.salesforce for r in self.taxonomy.reasons.values())
+            status = record.get(fields.status)
+            if is_blank(reading.value):
+                message = (
+                    f"{name} is '{status}' but has no disposition reason ({_label(reading.field)} "
+                    f"is empty). Pick one of: {reasons}; it tells marketing whether and when "
+                    "to bring the lead back. crmsync syncs the lead once a reason is set."
+                )
+                return Rejection(record.side, "DISPOSITION_REASON_MISSING", message, reading.field)
+            message = (
+                f"{name}: disposition reason {reading.value!r} ({_label(reading.field)}) is not "
+                f"one crmsync knows. Pick one of: {reasons}, or add it to [reasons] in "
+                f"{self.taxonomy.path.name}."
+            )
+            return Rejection(record.side, "UNMAPPED_VALUE", message, reading.field)
+        error = reading.rejection()
+        message = (
+            f"{name}: {error}. Nothing was written; map the value in {self.taxonomy.path.name} "
+            "([aliases]) or change it in the record."
+        )
+        return Rejection(record.side, error.code, message, reading.field)
+
+    # --- agreeing ------------------------------------------------------------------------------
+
     def _agree(
-        self, readings: dict[Side, Mapped], previous: Mapped | None, events: list[StageEvent]
-    ) -> Mapped:
+        self, readings: dict[Side, Mapped], previous: Mapped | None
+    ) -> tuple[Mapped, list[_Move]]:
         """The stage both sides should hold, from what each shows and what was agreed last."""
+        sf = readings.get(Side.SALESFORCE)
+        hs = readings.get(Side.HUBSPOT)
         if previous is None:
-            # First sync of this pair: Salesforce, the system of record for sales stages, wins
-            # unless HubSpot is the only side or further down the funnel on marketing's stages.
-            sf = readings.get(Side.SALESFORCE)
-            hs = readings.get(Side.HUBSPOT)
+            # First sync of this pair: Salesforce, the system of record for sales stages, wins,
+            # except over a prospect that marketing already moved to mql (marketing's move).
             if sf is None:
                 assert hs is not None
-                return hs
-            return sf
+                return hs, []
+            if hs is not None and sf.stage is Stage.PROSPECT and hs.stage is Stage.MQL:
+                return hs, []
+            return sf, []
         agreed = previous
+        moves: list[_Move] = []
         for side in (Side.SALESFORCE, Side.HUBSPOT):
-            reading = readings.get(side)
-            if reading is None or reading in (previous, agreed):
+            shown = readings.get(side)
+            if shown is None or shown == previous:
+                continue
+            if shown == agreed:
+                # The other side made the same move first: nothing more to record.
                 continue
             actor = _ACTOR[side]
-            if self.taxonomy.allowed(actor, previous.stage, reading.stage, reading.reason):
-                events.append(
-                    StageEvent(
-                        side.value,
-                        encode(previous),
-                        encode(reading),
-                        "written",
-                        f"moved in {side.value}",
-                        actor.value,
-                    )
+            system = _SYSTEM[side]
+            if not self.taxonomy.allowed(actor, previous.stage, shown.stage, shown.reason):
+                why = (
+                    f"{system} may not move {encode(previous)} → {encode(shown)}; "
+                    f"restored to {encode(agreed)}"
                 )
-                if agreed == previous:
-                    agreed = reading
+                moves.append(_Move(side, previous, shown, False, why))
+            elif agreed != previous:
+                why = (
+                    f"{system}'s move to {encode(shown)} conflicts with the move to "
+                    f"{encode(agreed)} made in Salesforce; restored to {encode(agreed)}"
+                )
+                moves.append(_Move(side, previous, shown, False, why))
             else:
-                events.append(
-                    StageEvent(
-                        side.value,
-                        encode(previous),
-                        encode(reading),
-                        "rejected",
-                        f"{side.value} may not move {previous.stage.value} → "
-                        f"{reading.stage.value}; restored to {agreed.stage.value}",
-                        actor.value,
-                    )
-                )
-        return agreed
+                moves.append(_Move(side, previous, shown, True, f"moved in {system}"))
+                agreed = shown
+        return agreed, moves
 
-    def _connector_moves(
-        self, pair: Pair, agreed: Mapped, now: datetime, events: list[StageEvent]
-    ) -> Mapped:
+    def _lead_definition(self, pair: Pair, agreed: Mapped) -> Mapped | None:
         if (
             agreed.stage is Stage.PROSPECT
             and self.lead_definition is not None
             and pair.hubspot is not None
+            and self.lead_definition.evaluate(pair.hubspot.fields).matches
         ):
-            verdict = self.lead_definition.evaluate(pair.hubspot.fields)
-            if verdict.matches:
-                events.append(
-                    StageEvent(
-                        "hubspot",
-                        Stage.PROSPECT.value,
-                        Stage.MQL.value,
-                        "written",
-                        "lead definition met",
-                        Actor.CONNECTOR.value,
-                    )
-                )
-                return Mapped(Stage.MQL)
-        return agreed
+            return Mapped(Stage.MQL)
+        return None
 
-    def _recycle_date(self, pair: Pair, agreed: Mapped, now: datetime) -> date | None:
+    def _recycle_date(
+        self, pair: Pair, agreed: Mapped, previous: Mapped | None, now: datetime
+    ) -> date | None:
         if agreed.stage is not Stage.DISQUALIFIED or agreed.reason is None:
             return None
         t = self.taxonomy
-        stored = None
-        if pair.salesforce is not None:
-            stored = _as_date(pair.salesforce.get(t.salesforce_fields.recycle_date))
         contract_end = None
         if pair.salesforce is not None:
             contract_end = _as_date(pair.salesforce.get(t.salesforce_fields.contract_end_date))
@@ -235,10 +274,91 @@ class _StageStep:
         if computed is None:
             return None
         reason = t.reasons[agreed.reason]
-        if stored is not None and reason.recycle_after_days is not None:
-            # The date was set when the lead was disqualified; later cycles keep it.
-            return stored
-        return computed
+        if reason.recycle_after_days is None or previous not in (None, agreed):
+            # Counted back from a contract end (always recomputed), or newly disqualified: the
+            # disposition date is today.
+            return computed
+        # Counted from the disposition date, set when the record was disqualified; later
+        # cycles keep it. Salesforce holds it, except on a converted lead (which cannot be
+        # written): then HubSpot does.
+        stored = _stored_recycle_date(pair, t)
+        return stored if stored is not None else computed
+
+    # --- the audit trail -----------------------------------------------------------------------
+
+    def _events(
+        self,
+        pair: Pair,
+        readings: Mapping[Side, Mapped],
+        previous: Mapped | None,
+        settled: Mapped,
+        agreed: Mapped,
+        moves: list[_Move],
+        connector_moves: list[tuple[Mapped, str, Actor]],
+    ) -> tuple[StageEvent, ...]:
+        """The audit entries of a decision.
+
+        ``settled`` is the stage the sides agreed on before crmsync's own moves, which follow
+        from it in each system; ``agreed`` is the stage both systems are given.
+        """
+        events: list[StageEvent] = []
+        for move in moves:
+            record = pair.record(move.side)
+            assert record is not None
+            events.append(
+                StageEvent(
+                    move.side.value,
+                    encode(move.previous),
+                    encode(move.shown),
+                    "written" if move.accepted else "rejected",
+                    f"{move.why}{_when(record)}",
+                    self._who(record),
+                )
+            )
+        for side in Side:
+            if pair.record(side) is None:
+                events.append(
+                    StageEvent(
+                        side.value,
+                        None,
+                        encode(agreed),
+                        "written",
+                        f"created in {_SYSTEM[side]} at {encode(agreed)}",
+                        Actor.CONNECTOR.value,
+                    )
+                )
+                continue
+            shown = readings[side]
+            # crmsync's own moves are recorded from what the system showed.
+            before = encode(shown)
+            if previous is None and shown != settled:
+                events.append(
+                    StageEvent(
+                        side.value,
+                        before,
+                        encode(settled),
+                        "written",
+                        f"first sync: {_SYSTEM[side.other]}'s stage taken",
+                        Actor.CONNECTOR.value,
+                    )
+                )
+                before = encode(settled)
+            for target, why, actor in connector_moves:
+                if encode(target) == before:
+                    continue
+                events.append(
+                    StageEvent(side.value, before, encode(target), "written", why, actor.value)
+                )
+                before = encode(target)
+        return tuple(events)
+
+    def _who(self, record: Record) -> str:
+        """Who last changed ``record``: a user's e-mail where the adapter says, else the system."""
+        if record.side is Side.SALESFORCE:
+            user = record.get(self.taxonomy.salesforce_fields.last_modified_by)
+            if not is_blank(user):
+                return self.people.get((Side.SALESFORCE, str(user)), f"Salesforce user {user}")
+        return record.side.value
 
 
 def _disqualified_without_reason(reading: Mapped | Unmapped, taxonomy: Taxonomy) -> bool:
@@ -259,6 +379,16 @@ def _changed(record: Record | None, values: Mapping[str, Any]) -> dict[str, Any]
     }
 
 
+def _stored_recycle_date(pair: Pair, taxonomy: Taxonomy) -> date | None:
+    if pair.salesforce is not None:
+        stored = _as_date(pair.salesforce.get(taxonomy.salesforce_fields.recycle_date))
+        if stored is not None:
+            return stored
+    if pair.hubspot is not None:
+        return _as_date(pair.hubspot.get(taxonomy.hubspot_fields.recycle_date))
+    return None
+
+
 def _as_date(value: Any) -> date | None:
     if value in (None, ""):
         return None
@@ -266,8 +396,26 @@ def _as_date(value: Any) -> date | None:
         return value
     text = str(value)
     if text.isdigit():
-        return datetime.fromtimestamp(int(text) / 1000).date()
+        # HubSpot date properties may come as epoch milliseconds at midnight UTC.
+        return datetime.fromtimestamp(int(text) / 1000, UTC).date()
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
         return None
+
+
+def _name(pair: Pair, side: Side) -> str:
+    record = pair.record(side)
+    return f"{record.object} {record.id}" if record is not None else pair.label
+
+
+def _label(api_name: str) -> str:
+    """``Disposition_Reason__c`` → ``Disposition Reason``, as a sales rep sees it on the page."""
+    return api_name.removesuffix("__c").replace("_", " ")
+
+
+def _when(record: Record) -> str:
+    if record.modified_at is None:
+        return ""
+    stamp = record.modified_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f" (changed there at {stamp})"
