@@ -13,6 +13,7 @@ from datetime import datetime
 from connector.clock import Clock, system_clock
 from connector.config import Config, PipelineConfig
 from connector.engine.cycle import Cycle, CycleResult
+from connector.engine.followups import followups_for
 from connector.engine.plan import PlanContext
 from connector.engine.stages import make_stage_step
 from connector.errors import CrmsyncError
@@ -47,12 +48,16 @@ class Runner:
         return self._owners
 
     def cycle(self, name: str, field_map: FieldMap, *, dry_run: bool = False) -> Cycle:
+        followups = followups_for(field_map)
+
         def context() -> PlanContext:
+            transforms = self.transforms()
             return PlanContext(
                 field_map=field_map,
-                transforms=self.transforms(),
+                transforms=transforms,
                 now=self.clock(),
-                stage_step=make_stage_step(field_map),
+                # The owners' e-mails name who made a move in the audit trail.
+                stage_step=make_stage_step(field_map, transforms.owner_emails),
                 # Salesforce records are created only by the handoff gate (leads); contacts and
                 # opportunities are created by sales, in Salesforce.
                 creates_salesforce=field_map.salesforce_stage is SalesforceStage.LEAD_STATUS
@@ -69,6 +74,9 @@ class Runner:
             context=context,
             clock=self.clock,
             dry_run=dry_run,
+            # Closed loop and recycling (issue 5): engine/followups.py picks them per pipeline.
+            after_write=followups.after_write,
+            after_run=followups.after_run,
         )
 
     def run_pipeline(
