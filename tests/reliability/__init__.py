@@ -1,0 +1,1 @@
+"""Crash-anywhere suite: crmsync killed at chosen API calls, restarted, and checked."""
