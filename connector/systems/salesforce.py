@@ -172,7 +172,9 @@ class SalesforceSystem:
         self, object: str, field: str, values: Sequence[str], fields: Sequence[str]
     ) -> list[Record]:
         # SOQL compares text case-insensitively; duplicates only differing in case are sent once.
-        unique = list({value.strip().casefold(): value.strip() for value in values}.values())
+        # lower(), not casefold(): casefold also merges values that are different text, not
+        # different case ("straße" and "strasse"), and the one dropped would never be found.
+        unique = list({value.strip().lower(): value.strip() for value in values}.values())
         return self._read_in(object, field, unique, fields)
 
     def _read_in(

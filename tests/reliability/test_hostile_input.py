@@ -276,6 +276,31 @@ def test_invalid_and_internationalised_emails_are_written_or_refused_by_each_sys
     bench.assert_no_loss(plain | set(from_hubspot) | set(from_salesforce), refused=refused)
 
 
+def test_an_address_is_found_although_a_different_one_folds_to_the_same_text(
+    bench: Bench,
+) -> None:
+    """ "straße@…" and "strasse@…" are different addresses that ``str.casefold`` makes equal.
+
+    A lead crmsync could not hand over (its status maps to no stage) waits unlinked in
+    Salesforce; then HubSpot gets a contact with its address and one with the folded twin.
+    Looking Salesforce up for both in one query must find the lead: before the fix, the
+    lookup sent only one of the two (deduplicated by casefold) and a second lead with the same
+    e-mail was created.
+    """
+    [held] = bench.seed_leads([lead(1, Email="strasse@example.de", Status="Pigeon Post")])
+    bench.sync()
+    bench.seed_contacts(
+        [mql_contact(2, email="strasse@example.de"), mql_contact(3, email="straße@example.de")]
+    )
+
+    bench.sync()
+
+    assert [r["Id"] for r in bench.leads() if r["Email"] == "strasse@example.de"] == [held]
+    codes = sorted(letter.error_code for letter in bench.dead_letters())
+    # The lead, for its status again; the twin, which Salesforce refuses as an address.
+    assert codes == ["INVALID_EMAIL_ADDRESS", "UNMAPPED_VALUE"]
+
+
 EMOJI_RTL = {
     "FirstName": "Zoë 😀 Zoe\u0301",
     "LastName": "مرحبا بالعالم",
