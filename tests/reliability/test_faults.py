@@ -96,6 +96,22 @@ def test_429_with_retry_after_through_the_real_command(bench: Bench) -> None:
     bench.assert_no_loss(expected)
 
 
+def test_a_429_asking_for_a_longer_wait_than_a_run_takes_stops_clearly_and_resumes(
+    bench: Bench, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = bench.scene(leads=5, contacts=2)
+    bench.sf.faults({"path": SF_QUERY, "status": 429, "retry_after": 3600, "count": 1})
+
+    stopped = bench.run(capsys, "sync")
+
+    assert stopped.code == 3, stopped.output
+    assert "wait of 3600 s" in stopped.stderr and "Traceback" not in stopped.output
+    assert 3600.0 not in bench.time.sleeps  # it did not sit out the hour inside the run
+
+    bench.sync()
+    bench.assert_no_loss(expected)
+
+
 # -- daily allocations ----------------------------------------------------------------------
 
 
