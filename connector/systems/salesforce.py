@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -61,6 +62,8 @@ from connector.systems.salesforce_values import dig, from_csv, parse_datetime, t
 T = TypeVar("T")
 
 QUERY_PAGE = 2000
+# A record id: 15 (case-sensitive) or 18 (case-safe) letters and digits.
+_RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 COLLECTION_SIZE = 200
 BULK_PAGE = 50_000
 # Salesforce may answer smaller pages than asked, never larger; 2,000 is its maximum.
@@ -166,7 +169,11 @@ class SalesforceSystem:
         )
 
     def read_by_ids(self, object: str, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
-        return self._read_in(object, "Id", list(dict.fromkeys(ids)), fields)
+        # An id that is not shaped like one (a partner id typed by hand into HubSpot) names no
+        # record, and Salesforce refuses a whole query over it (INVALID_QUERY_FILTER_OPERATOR,
+        # "invalid ID field"): it is answered as not found, not sent.
+        wanted = [i for i in dict.fromkeys(ids) if _RECORD_ID.match(i)]
+        return self._read_in(object, "Id", wanted, fields)
 
     def find_by_values(
         self, object: str, field: str, values: Sequence[str], fields: Sequence[str]

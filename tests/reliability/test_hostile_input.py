@@ -124,6 +124,31 @@ def test_quotes_backslashes_and_soql_in_values_sync_both_ways_and_match_only_the
     bench.assert_settled()
 
 
+def test_a_partner_id_typed_by_hand_is_not_found_and_blocks_nothing(bench: Bench) -> None:
+    """A link field holding text that is no id of the other system names no record.
+
+    Before the fix, one HubSpot contact whose ``salesforce_lead_id`` held such text made
+    Salesforce refuse the whole lookup query (INVALID_QUERY_FILTER_OPERATOR, "invalid ID
+    field"), and every sync stopped with exit 2 until someone found that contact.
+    """
+    bench.seed_leads([lead(1, HubSpot_Contact_Id__c="x' OR 1=1 --"), lead(2)])
+    bench.seed_contacts(
+        [
+            mql_contact(3, salesforce_lead_id="x' OR Name != 'y"),
+            mql_contact(4, salesforce_lead_id="not an id"),
+            mql_contact(5),
+        ]
+    )
+    expected = {f"lena{n}@buyer.example" for n in (1, 2)} | {
+        f"hugo{n}@prospect.example" for n in (3, 4, 5)
+    }
+
+    result = bench.sync()
+
+    assert result.dead_lettered == 0
+    bench.assert_no_loss(expected)  # the typed-in values were replaced by the real links
+
+
 # -- markup ---------------------------------------------------------------------------------
 
 SCRIPT = '<script>alert("crmsync")</script>'
