@@ -133,6 +133,15 @@ def _plan_matched(pair: Pair, ctx: PlanContext) -> PairPlan:
             )
         except OwnerNotMatched as exc:
             notes.append(f"{pair.label}: {exc} (left as it is)")
+            # Fix: this row used to leave no snapshot, and ``is_echo`` skips rows missing from
+            # the snapshot, so the owner's next change (Bo, who has no HubSpot seat, hands the
+            # lead to Ann, who has one) read as an echo and never synced. Remember what the
+            # side that can be compared holds; the other side cannot then pass for an echo.
+            # (tests/e2e/sync/test_conflicts.py::
+            # test_a_lead_handed_from_an_unmatched_owner_to_a_matched_one_updates_hubspot)
+            held = _held_form(row, sf, hs, ctx)
+            if held is not NO_SNAPSHOT:
+                agreed[row_key(row)] = held
             continue
         except ValueRejected as exc:
             side = Side.HUBSPOT if exc.field == row.salesforce else Side.SALESFORCE
@@ -164,6 +173,22 @@ def _plan_matched(pair: Pair, ctx: PlanContext) -> PairPlan:
         if (write := _update(pair, side, writes[side])) is not None
     )
     return PairPlan(pair=pair, writes=planned, agreed=agreed, notes=tuple(notes), events=events)
+
+
+def _held_form(row: FieldRow, sf: Record, hs: Record, ctx: PlanContext) -> Snapshot:
+    """What one side of ``row`` holds, in the row's comparable form.
+
+    The side whose value converts (an owner with a counterpart on the other side) is taken;
+    ``NO_SNAPSHOT`` when neither side's does.
+    """
+    for side in (Side.HUBSPOT, Side.SALESFORCE):
+        try:
+            if side is Side.HUBSPOT:
+                return row.comparable_pair(None, hs.get(row.hubspot), ctx.transforms)[1]
+            return row.comparable_pair(sf.get(row.salesforce), None, ctx.transforms)[0]
+        except ValueRejected:
+            continue
+    return NO_SNAPSHOT
 
 
 def _is_converted(record: Record) -> bool:

@@ -296,10 +296,17 @@ class SyncEnv:
         return results[0]
 
     def sync_with_pause(
-        self, between_chunks: Callable[[], None], pipeline: str = "leads"
+        self,
+        between_chunks: Callable[[], None],
+        pipeline: str = "leads",
+        *,
+        stop: bool = False,
     ) -> tuple[CycleResult, CallStats]:
         """One cycle run through the engine's own hook, ``between_chunks`` called after every
-        committed chunk (the world moving on mid-cycle); the result and Salesforce's stats."""
+        committed chunk (the world moving on mid-cycle); the result and Salesforce's stats.
+
+        ``stop``: the cycle ends after its first committed chunk, as a killed process would.
+        """
         from connector.engine.runner import Runner
 
         config = self.config()
@@ -311,7 +318,7 @@ class SyncEnv:
 
                 def pause() -> bool:
                     between_chunks()
-                    return False
+                    return stop
 
                 cycle.should_stop = pause
                 return cycle.run(), salesforce.stats()

@@ -179,3 +179,21 @@ def test_a_contact_owned_by_someone_without_a_salesforce_login_still_hands_over(
     assert any(CY_EMAIL in note and contact_id in note for note in result.notes)
     assert contact_by_id(env, contact_id)["hubspot_owner_id"] == team.cy_owner
     assert result.dead_lettered == 0
+
+
+def test_a_lead_handed_from_an_unmatched_owner_to_a_matched_one_updates_hubspot(
+    env: SyncEnv,
+) -> None:
+    team = env.team
+    [lead_id] = env.seed_leads([lead(1, OwnerId=team.bo_user)])
+    env.sync()
+    env.sync()
+    [contact] = env.contacts()
+    assert not contact.get("hubspot_owner_id")
+
+    # The only change: Bo (no HubSpot seat) hands the lead to Ann, who has one.
+    env.edit_lead(lead_id, OwnerId=team.ann_user)
+    env.sync()
+
+    assert contact_by_id(env, contact["id"])["hubspot_owner_id"] == team.ann_owner
+    env.assert_converged()
