@@ -8,8 +8,9 @@ budget (``http.py``). What it asks of Salesforce:
   ``nextRecordsUrl`` at up to 2,000 records a page (``Sforce-Query-Options: batchSize=2000``);
 - everything: ``SELECT COUNT()`` first, then Bulk API 2.0 above ``bulk_threshold`` records,
   else query paging;
-- by id or by value: ``Id IN (...)`` / ``Email IN (...)`` in chunks of 200 (SOQL ``=`` and
-  ``IN`` compare text case-insensitively, so e-mail matching is too);
+- by id or by value: ``Id IN (...)`` / ``Email IN (...)`` in chunks of 200, fewer when long
+  values would take the query past Salesforce's URI limit (SOQL ``=`` and ``IN`` compare text
+  case-insensitively, so e-mail matching is too);
 - writes: sObject Collections, 200 records a call, ``allOrNone: false``, one result per
   record; upserts by external id with ``PATCH composite/sobjects/{Object}/{Field}``; records
   refused with ``UNABLE_TO_LOCK_ROW`` are sent again on their own (updates and upserts only).
@@ -27,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
+from urllib.parse import quote_plus
 
 from pydantic import SecretStr
 from simple_salesforce.api import Salesforce
@@ -62,6 +64,10 @@ from connector.systems.salesforce_values import dig, from_csv, parse_datetime, t
 T = TypeVar("T")
 
 QUERY_PAGE = 2000
+# Salesforce refuses a request whose URI and headers pass 16,384 bytes (414 URI Too Long), and
+# a query's SOQL travels URL-encoded in the URI: a lookup's values are bounded by their encoded
+# length as well as by count, leaving room for the host, the path and the headers.
+QUERY_URI_BUDGET = 12_000
 # A record id: 15 (case-sensitive) or 18 (case-safe) letters and digits.
 _RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 COLLECTION_SIZE = 200
@@ -187,10 +193,13 @@ class SalesforceSystem:
     def _read_in(
         self, object: str, field: str, values: list[str], fields: Sequence[str]
     ) -> list[Record]:
+        columns = self._columns([*fields, field])
+        empty = soql.select(object, columns, soql.condition(field, "IN", []), ["Id"])
+        room = QUERY_URI_BUDGET - len(quote_plus(empty))
         records: list[Record] = []
-        for chunk in chunked(values, COLLECTION_SIZE):
+        for chunk in _bounded_chunks(values, room):
             where = soql.condition(field, "IN", chunk)
-            query = soql.select(object, self._columns([*fields, field]), where, ["Id"])
+            query = soql.select(object, columns, where, ["Id"])
             records.extend(self._query(object, query, fields))
         return records
 
@@ -357,6 +366,25 @@ class SalesforceSystem:
             if exc.status in (401, 403):
                 raise CredentialsRefused(f"Salesforce refused {what}: {text}") from None
             raise SystemUnreachable(f"Salesforce answered {exc.status} to {what}: {text}") from None
+
+
+def _bounded_chunks(values: list[str], room: int) -> Iterator[list[str]]:
+    """``values`` in chunks of at most ``COLLECTION_SIZE`` that fit a lookup's URI.
+
+    A chunk's SOQL literals, URL-encoded and comma-separated, take at most ``room``
+    characters; a single longer value goes alone.
+    """
+    chunk: list[str] = []
+    used = 0
+    for value in values:
+        size = len(quote_plus(soql.literal(value))) + len(quote_plus(","))
+        if chunk and (len(chunk) == COLLECTION_SIZE or used + size > room):
+            yield chunk
+            chunk, used = [], 0
+        chunk.append(value)
+        used += size
+    if chunk:
+        yield chunk
 
 
 def _sdk_error(exc: SalesforceError) -> tuple[str | None, str, tuple[str, ...]]:

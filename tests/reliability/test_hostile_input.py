@@ -252,6 +252,26 @@ def test_a_value_too_long_for_salesforce_is_one_dead_letter_and_the_rest_syncs(
     bench.assert_no_loss(expected, refused={"hugo9@prospect.example": Side.SALESFORCE})
 
 
+def test_long_addresses_never_make_a_lookup_longer_than_salesforce_takes(bench: Bench) -> None:
+    """Salesforce refuses a request whose URI and headers pass 16,384 bytes (414 URI Too Long),
+    and a SOQL query travels in the URI. The emulator does not enforce that limit, so the
+    request log is checked: before the fix, 200 e-mails of 80 characters (the longest
+    ``Lead.Email`` holds) went into one 19 KB query, which would fail every sync."""
+    emails = [f"{'a' * 42}.{n:04d}@{'subsidiary-' * 2}example.co" for n in range(200)]
+    assert {len(e) for e in emails} == {80}
+    bench.seed_contacts([mql_contact(n, email=e) for n, e in enumerate(emails)])
+
+    result = bench.sync()
+
+    assert result.dead_lettered == 0
+    assert len(bench.leads()) == 200
+    lookups = [e for e in bench.sf.requests() if "Email+IN" in e["query"]]
+    assert len(lookups) >= 2  # the values were split over several queries
+    base = len(bench.running.salesforce.url)
+    # Room is left for the headers (the bearer token, the SDK's own) within 16,384 bytes.
+    assert max(base + len(e["path"]) + 1 + len(e["query"]) for e in lookups) < 14_000
+
+
 def test_invalid_and_internationalised_emails_are_written_or_refused_by_each_system(
     bench: Bench,
 ) -> None:
