@@ -216,7 +216,7 @@ def test_crmsync_writes_no_csv_and_reads_formula_like_bulk_cells_as_plain_text(
     assert "csv" not in FORMATS
 
     bench.write_config(salesforce={"bulk_threshold": 0})  # every full read goes through Bulk
-    companies = [*FORMULAS, 'Acme, "The" Co.\nSecond line', "Tab\there"]
+    companies = [*FORMULAS, 'Acme, "The" Co.\nSecond line', "Tab\there", "CR\r\nLF"]
     bench.seed_leads([lead(n, Company=c) for n, c in enumerate(companies)])
     from connector.engine.runner import backfill_pipelines
 
