@@ -248,6 +248,25 @@ def test_there_is_no_setting_that_turns_tls_verification_off(
         assert f"[hubspot] {key}: unknown key" in outcome.stderr
 
 
+@pytest.mark.parametrize("side", ["salesforce", "hubspot"])
+def test_plain_http_cannot_stand_in_for_tls(
+    bench: Bench, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, side: str
+) -> None:
+    key = "login_url" if side == "salesforce" else "base_url"
+    plain = "http://127.0.0.1:8702"
+    bench.write_config(**{side: {key: plain}})  # type: ignore[arg-type]
+
+    in_file = bench.run(capsys, "validate")
+
+    bench.write_config()
+    monkeypatch.setenv(f"CRMSYNC_{side}_{key}".upper(), plain)
+    from_env = bench.run(capsys, "validate")
+
+    for outcome in (in_file, from_env):
+        assert outcome.code == 2, outcome.output
+        assert f"[{side}] {key}" in outcome.stderr and "https://" in outcome.stderr
+
+
 def _other_ca(bench: Bench) -> Path:
     """A CA that did not sign the emulators' certificates."""
     path = bench.root / "other-ca.pem"
