@@ -384,7 +384,7 @@ def test_a_lagging_search_index_delays_changes_but_loses_none(bench: Bench) -> N
     expected = bench.scene(leads=4, contacts=4)
     bench.sync()
     bench.sync()  # reads back crmsync's own writes (echoes): nothing is pending after it
-    bench.hs.post("/settings", {"search_lag_ms": 4000})
+    bench.hs.post("/settings", {"search_lag_ms": 8000})
     for contact in bench.contacts():
         bench.hs.post(
             "/update",
@@ -396,7 +396,7 @@ def test_a_lagging_search_index_delays_changes_but_loses_none(bench: Bench) -> N
     assert {r.get("Company") for r in bench.leads()} != {"Lagging Inc"}
     assert too_soon.counts[Side.SALESFORCE].updated == 0
 
-    bench.advance(5)
+    bench.advance(10)
     bench.sync()
     assert {r.get("Company") for r in bench.leads()} == {"Lagging Inc"}
     bench.assert_no_loss(expected)
