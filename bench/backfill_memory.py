@@ -42,13 +42,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     print(f"# backfill_memory: sizes {sizes}; {machine()}")
-    print(f"{'leads':>8} {'peak RSS MiB':>13} {'wall s':>8} {'exit':>5} {'contacts':>9}")
+    print(
+        f"{'leads':>8} {'peak RSS MiB':>13} {'wall s':>8} {'CPU s':>7} {'exit':>5} {'contacts':>9}"
+    )
     peaks: dict[int, int] = {}
     for size in sizes:
         run, contacts = backfill(size)
         peaks[size] = run.max_rss_kib
         print(
-            f"{size:>8} {run.max_rss_kib / 1024:>13.1f} {run.seconds:>8.1f} {run.code:>5} "
+            f"{size:>8} {run.max_rss_kib / 1024:>13.1f} {run.seconds:>8.1f} "
+            f"{run.cpu_seconds:>7.1f} {run.code:>5} "
             f"{contacts:>9}",
             flush=True,
         )

@@ -86,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"wall time            {run.seconds:10.1f} s   (exit {run.code}, {contacts} contacts)")
     print(f"records per second   {rate:10.1f}")
     print(
+        f"crmsync CPU time     {run.cpu_seconds:10.1f} s   (user + system, serial with its calls)"
+    )
+    print(
         f"ceiling              {best:10.1f}     (T = {hs_min}/19 + {sf_min} x {latency_s:g} s "
         f"= {t_min:.1f} s)"
     )

@@ -282,6 +282,7 @@ class CliRun:
     code: int
     seconds: float
     max_rss_kib: int
+    cpu_seconds: float
     output: str
 
 
@@ -304,5 +305,9 @@ def run_cli(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None
     proc.returncode = os.waitstatus_to_exitcode(status)
     # Linux reports ru_maxrss in KiB.
     return CliRun(
-        proc.returncode, seconds, int(usage.ru_maxrss), log_path.read_text(encoding="utf-8")
+        proc.returncode,
+        seconds,
+        int(usage.ru_maxrss),
+        usage.ru_utime + usage.ru_stime,
+        log_path.read_text(encoding="utf-8"),
     )
