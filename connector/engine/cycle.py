@@ -478,6 +478,7 @@ class _Outcome:
     failed: list[tuple[PairPlan, Rejection, PlannedWrite | None]] = field(default_factory=list)
     links: dict[int, Pair] = field(default_factory=dict)
     _failed_ids: set[int] = field(default_factory=set)
+    _link_keys: dict[int, int] = field(default_factory=dict)
 
     def succeed(self, plan: PairPlan, pair: Pair) -> None:
         key = id(plan.pair)
@@ -488,11 +489,19 @@ class _Outcome:
 
     def link(self, plan: PairPlan, pair: Pair) -> None:
         self.links[id(plan.pair)] = pair
+        self._link_keys[id(pair)] = id(plan.pair)
         if id(plan.pair) in self.ok:
             self.ok[id(plan.pair)] = (self.ok[id(plan.pair)][0], pair)
 
     def replan(self, plan: PairPlan) -> None:
         """A follow-up plan replaces the create's plan: its snapshot is the agreed state."""
+        # Fix: this searched every link for every follow-up, comparing whole records: a chunk
+        # of n creates cost n² comparisons (10,000 new leads: minutes of CPU; see
+        # bench/sync_leads.py). A follow-up is planned on the very pair ``link`` stored.
+        key = self._link_keys.get(id(plan.pair))
+        if key is not None and self.links.get(key) is plan.pair:
+            self.ok[key] = (plan, plan.pair)
+            return
         for key, pair in self.links.items():
             if pair is plan.pair or (
                 pair.salesforce == plan.pair.salesforce and pair.hubspot == plan.pair.hubspot
@@ -538,22 +547,22 @@ def _after_cursor(records: Iterable[Record], cursor: Cursor) -> Iterator[Record]
 def _advance(cursor: Cursor, chunk: Sequence[Record]) -> Cursor:
     """The cursor after ``chunk``: the newest time read, and what was read at that time."""
     position = cursor.position
-    seen = set(cursor.seen_ids)
+    # Fix: only the version processed last is the one to skip. Keeping every version seen at
+    # this instant skipped a value put back within the same second after crmsync had synced
+    # another one (A, then B, then A again: A read as done). One token per id, kept in a dict
+    # so that thousands of records sharing one stamp cost linear time.
+    # (tests/e2e/sync/test_incremental.py::
+    # test_a_value_put_back_in_the_same_second_after_a_sync_syncs)
+    latest = {token.partition(":")[0]: token for token in cursor.seen_ids}
     for record in chunk:
         if record.modified_at is None:
             continue
         if position is None or record.modified_at > position:
             position = record.modified_at
-            seen = {_seen_token(record)}
+            latest = {record.id: _seen_token(record)}
         elif record.modified_at == position:
-            # Fix: only the version processed last is the one to skip. Keeping every version
-            # seen at this instant skipped a value put back within the same second after
-            # crmsync had synced another one (A, then B, then A again: A read as done).
-            # (tests/e2e/sync/test_incremental.py::
-            # test_a_value_put_back_in_the_same_second_after_a_sync_syncs)
-            seen = {token for token in seen if token.partition(":")[0] != record.id}
-            seen.add(_seen_token(record))
-    return Cursor(position=position, seen_ids=frozenset(seen))
+            latest[record.id] = _seen_token(record)
+    return Cursor(position=position, seen_ids=frozenset(latest.values()))
 
 
 def _seen_token(record: Record) -> str:
