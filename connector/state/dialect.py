@@ -59,9 +59,48 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# PostgreSQL's JSONB cannot hold U+0000, which both CRMs store inside text values. Such a
+# string is kept as {NUL_KEY: [pieces]} and joined again on the way out, so a NUL survives the
+# round trip instead of failing the whole commit.
+NUL_KEY = "__crmsync_nul_split__"
+
+
+def _hide_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return {NUL_KEY: value.split("\x00")} if "\x00" in value else value
+    if isinstance(value, dict):
+        return {k: _hide_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_hide_nul(v) for v in value]
+    return value
+
+
+def _show_nul(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and NUL_KEY in value and isinstance(value[NUL_KEY], list):
+            return "\x00".join(value[NUL_KEY])
+        return {k: _show_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_show_nul(v) for v in value]
+    return value
+
+
+class _NulSafeJsonb(sa.types.TypeDecorator[Any]):
+    """JSONB that carries NUL characters inside strings."""
+
+    impl = postgresql.JSONB
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return _hide_nul(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return _show_nul(value)
+
+
 def json_type() -> sa.types.TypeEngine[Any]:
     """JSON on SQLite, JSONB on PostgreSQL (indexable, compact, compared by value)."""
-    return sa.JSON().with_variant(postgresql.JSONB(), POSTGRESQL)
+    return sa.JSON().with_variant(_NulSafeJsonb(), POSTGRESQL)
 
 
 def id_type() -> sa.types.TypeEngine[int]:
