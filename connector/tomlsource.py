@@ -60,7 +60,16 @@ class TomlDoc:
     def validation_error(self, exc: ValidationError, prefix: KeyPath = ()) -> ConfigError:
         first = exc.errors(include_url=False)[0]
         keys = [*prefix, *first["loc"]]
-        return self.error(keys, describe_problem(first))
+        message = describe_problem(first)
+        if first.get("type") == "extra_forbidden":
+            message = f"{message[:-1]}; {self.reference_hint()})"
+        return self.error(keys, message)
+
+    def reference_hint(self) -> str:
+        """Where an admin finds the keys this kind of file takes."""
+        if self.path.parent.name == "mappings" or "version" in self.data:
+            return f"the shipped mappings/{self.path.name} shows the keys there are"
+        return "see config.example.toml for the keys there are"
 
 
 def load_toml(path: Path) -> TomlDoc:
@@ -108,7 +117,7 @@ def describe_problem(error: Any) -> str:
     kind = error.get("type", "")
     given = error.get("input")
     if kind == "extra_forbidden":
-        return "unknown key (check the spelling; see config.example.toml for the keys there are)"
+        return "unknown key (check the spelling)"
     if kind == "missing":
         return "required key is missing"
     msg = str(error.get("msg", "invalid value"))
