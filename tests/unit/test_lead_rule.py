@@ -172,7 +172,8 @@ def line_of(text: str, needle: str) -> int:
             None,
             "starts_with",
             "[fit #1] starts_with",
-            "unknown key (check the spelling; the shipped mappings/lead_definition.toml shows the keys there are)",
+            "unknown key (check the spelling; "
+            "the shipped mappings/lead_definition.toml shows the keys there are)",
         ),
         (
             '[engagement]\nproperty = "hubspotscore"\nat_least = "fifty"\n',

@@ -521,7 +521,8 @@ def test_the_base_variant_compiles(tmp_path: Path) -> None:
             BASE.replace('transforms = ["trim"]', 'transform = ["trim"]'),
             "transform = ",
             "[fields #1] transform",
-            "unknown key (check the spelling; the shipped mappings/leads.toml shows the keys there are)",
+            "unknown key (check the spelling; "
+            "the shipped mappings/leads.toml shows the keys there are)",
         ),
         (
             BASE.replace("version = 1", "version = 2"),

@@ -517,7 +517,8 @@ def line_of(text: str, needle: str, occurrence: int = 1) -> int:
             after(TEXT, "[reasons.not_ready]", "recycle_after_days", "recycle_after"),
             "recycle_after =",
             "[reasons.not_ready] recycle_after",
-            "unknown key (check the spelling; the shipped mappings/taxonomy.toml shows the keys there are)",
+            "unknown key (check the spelling; "
+            "the shipped mappings/taxonomy.toml shows the keys there are)",
         ),
         (
             after(TEXT, "[[moves]]", 'from = ["prospect"]', 'from = ["prospects"]'),
