@@ -70,6 +70,18 @@ def _retry_pipeline(
     for letter in letters:
         source, _object, record_id = letter.record_key.split(":", 2)
         wanted[Side(source)].append(record_id)
+    # A letter names one record, but the change that failed may have come from its partner
+    # (a HubSpot edit refused by Salesforce is lettered under the lead). Both sides are read,
+    # so whichever holds the change differs from the snapshot and is planned again.
+    with runner.store.transaction(readonly=True) as tx:
+        to_hubspot = tx.links_by_salesforce_ids(
+            name, field_map.salesforce_object, wanted[Side.SALESFORCE]
+        )
+        to_salesforce = tx.links_by_hubspot_ids(
+            name, field_map.hubspot_object, wanted[Side.HUBSPOT]
+        )
+    wanted[Side.HUBSPOT] += [link.hubspot_id for link in to_hubspot.values()]
+    wanted[Side.SALESFORCE] += [link.salesforce_id for link in to_salesforce.values()]
     found: set[str] = set()
     for side, ids in wanted.items():
         system = cycle.system(side)
