@@ -112,6 +112,8 @@ def category(side: str, entry: dict[str, Any]) -> str:
     if is_auth(entry):
         return f"{side} auth"
     if side == "sf":
+        if "/jobs/query" in path:
+            return "sf bulk 2.0 query job"
         if "/query" in path:
             soql = unquote_plus(str(entry.get("query", "")))
             if re.search(r"/query/[^/?]+$", path.rstrip("/")) and "q=" not in soql:

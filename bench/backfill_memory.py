@@ -22,16 +22,15 @@ from bench.scene import CliRun, machine, run_cli, site
 LIMIT = 1.5
 
 
-def backfill(records: int) -> tuple[CliRun, int]:
+def backfill(records: int, module: str = "connector") -> tuple[CliRun, int]:
     with (
         tempfile.TemporaryDirectory(prefix="crmsync-bench-") as tmp,
         site(Path(tmp)) as here,
     ):
         here.hs.post("/settings", {"burst_limit": 10_000_000})
         here.seed_leads(records)
-        run = run_cli(
-            ["backfill", "--pipeline", "leads", "--config", str(here.config_path)], here.root
-        )
+        args = ["backfill", "--pipeline", "leads", "--config", str(here.config_path)]
+        run = run_cli(args, here.root, module=module)
         contacts = sum(1 for r in here.hs.get("/records/contacts") if not r.get("archived"))
     return run, contacts
 
@@ -39,15 +38,22 @@ def backfill(records: int) -> tuple[CliRun, int]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="run crmsync with CycleResult.plans kept empty (bench/diag_no_plans.py)",
+    )
     args = parser.parse_args(argv)
+    module = "bench.diag_no_plans" if args.diagnose else "connector"
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    print(f"# backfill_memory: sizes {sizes}; {machine()}")
+    what = " (diagnosis: CycleResult.plans kept empty)" if args.diagnose else ""
+    print(f"# backfill_memory: sizes {sizes}{what}; {machine()}")
     print(
         f"{'leads':>8} {'peak RSS MiB':>13} {'wall s':>8} {'CPU s':>7} {'exit':>5} {'contacts':>9}"
     )
     peaks: dict[int, int] = {}
     for size in sizes:
-        run, contacts = backfill(size)
+        run, contacts = backfill(size, module)
         peaks[size] = run.max_rss_kib
         print(
             f"{size:>8} {run.max_rss_kib / 1024:>13.1f} {run.seconds:>8.1f} "

@@ -286,17 +286,25 @@ class CliRun:
     output: str
 
 
-def run_cli(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> CliRun:
-    """Run crmsync in a subprocess; its peak RSS is its own (``wait4``), not the bench's."""
+def run_cli(
+    args: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    module: str = "connector",
+) -> CliRun:
+    """Run crmsync in a subprocess; its peak RSS is its own (``wait4``), not the bench's.
+
+    ``module`` is what ``python -m`` runs: crmsync itself, or a bench wrapper around it.
+    """
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CRMSYNC_")}
     clean.update(env or {})
     log_path = cwd / "cli-output.txt"
     started = time.monotonic()
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "connector", *args],
+            [sys.executable, "-m", module, *args],
             cwd=cwd,
-            env=clean,
+            env={**clean, "PYTHONPATH": str(REPO)},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
