@@ -255,6 +255,7 @@ class Daemon:
                 kind=RunKind.SYNC,
                 should_stop=lambda: self.stop.is_set() or hold.lost.is_set(),
                 run_id=run_id,
+                lease_holder=self.leases.holder,
             )
         except LimitExhausted as exc:
             until = self.pauses.pause_for(exc, self.clock())

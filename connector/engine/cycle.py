@@ -30,6 +30,7 @@ from connector.engine.plan import (
     plan_pair,
     with_partner,
 )
+from connector.errors import Transient
 from connector.mapping import FieldMap
 from connector.model import Cursor, Record, Side, WriteResult
 from connector.state import (
@@ -47,6 +48,10 @@ from connector.systems.base import CrmSystem, chunked
 log = logging.getLogger(__name__)
 
 CHUNK = 200
+
+
+class LeaseLost(Transient):
+    """The pipeline's lease passed to another daemon mid-run: stop without committing."""
 
 
 @dataclass
@@ -113,6 +118,9 @@ class Cycle:
     # letters); ``after_run`` runs once the changes since the cursors are all processed.
     after_write: AfterWrite | None = None
     after_run: AfterRun | None = None
+    # The daemon's lease holder id: a chunk commits only while this holder still holds the
+    # pipeline's lease, checked inside the commit's own transaction.
+    lease_holder: str | None = None
     _ctx: PlanContext | None = None
 
     def system(self, side: Side) -> CrmSystem:
@@ -417,6 +425,13 @@ class Cycle:
         """Links, snapshots, dead letters, audit and the cursor: one transaction."""
         now = self.clock()
         with self.store.transaction() as tx:
+            if self.lease_holder is not None and not tx.holds_lease(
+                self.pipeline, self.lease_holder
+            ):
+                raise LeaseLost(
+                    f"pipeline {self.pipeline}: another daemon took the lease; this chunk's "
+                    "writes are left for it to see as echoes, nothing is committed here"
+                )
             new_links = [
                 NewLink(
                     salesforce_object=pair.salesforce.object,

@@ -6,6 +6,7 @@ so every way of running records its run and its counts the same way.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -23,6 +24,8 @@ from connector.state import RunKind, RunOutcome, StateStore
 from connector.systems.base import CrmSystem
 from connector.transforms import TransformContext
 
+OWNERS_TTL_S = 3600.0
+
 
 class Runner:
     """Two systems, one store, and the pipelines to run against them."""
@@ -39,12 +42,16 @@ class Runner:
         self.store = store
         self.clock = clock
         self._owners: TransformContext | None = None
+        self._owners_read_at = 0.0
 
     def transforms(self) -> TransformContext:
-        if self._owners is None:
+        """Owners matched by e-mail; read again after an hour, so a daemon sees new people."""
+        now = time.monotonic()
+        if self._owners is None or now - self._owners_read_at > OWNERS_TTL_S:
             self._owners = TransformContext.from_owners(
                 self.salesforce.list_owners(), self.hubspot.list_owners()
             )
+            self._owners_read_at = now
         return self._owners
 
     def cycle(self, name: str, field_map: FieldMap, *, dry_run: bool = False) -> Cycle:
@@ -88,6 +95,7 @@ class Runner:
         kind: RunKind = RunKind.SYNC,
         should_stop: Callable[[], bool] | None = None,
         run_id: uuid.UUID | None = None,
+        lease_holder: str | None = None,
     ) -> CycleResult:
         """One cycle with its run row: started, finished with counts, or failed with the error.
 
@@ -97,6 +105,7 @@ class Runner:
         cycle = self.cycle(name, field_map, dry_run=dry_run)
         if should_stop is not None:
             cycle.should_stop = should_stop
+        cycle.lease_holder = lease_holder
         calls_before = {side: self._calls(side) for side in Side}
         result = CycleResult(name)
         if dry_run:
@@ -108,10 +117,12 @@ class Runner:
         cycle.run_id = run.id
         try:
             cycle.run(result)
-        except CrmsyncError as exc:
+        except BaseException as exc:
+            # Whatever stopped it (an error, a bug, Ctrl-C), the run row must not stay "running".
             self._count_calls(result, calls_before)
+            message = str(exc) if isinstance(exc, CrmsyncError) else repr(exc)
             with self.store.transaction() as tx:
-                tx.finish_run(run.id, RunOutcome.FAILED, result.as_counts(), error=str(exc))
+                tx.finish_run(run.id, RunOutcome.FAILED, result.as_counts(), error=message)
             raise
         self._count_calls(result, calls_before)
         outcome = RunOutcome.DEAD_LETTERS if result.dead_lettered else RunOutcome.SUCCEEDED
