@@ -21,6 +21,8 @@ HS_CONTACTS = r"/crm/v3/objects/contacts/"
 
 
 def assert_settled(env: SyncEnv) -> None:
+    """Good records written, none lost to a dead letter, nobody twice, and then quiet."""
+    assert env.dead_letters() == []
     env.assert_converged()
     env.assert_no_duplicates()
     env.sync()  # echoes of the last writes

@@ -118,6 +118,7 @@ def test_an_enumeration_option_hubspot_lacks_fails_that_record_only(env: SyncEnv
     assert "INVALID_OPTION" in letter.error_message
     assert result.counts[Side.HUBSPOT].updated == 2
     assert result.dead_lettered == 1
+    env.assert_no_duplicates()
 
 
 def _hot_sql_in_salesforce(mappings: Path) -> None:
