@@ -57,7 +57,8 @@ def test_a_marketer_moving_a_lead_to_sql_in_hubspot_is_restored_and_reported(
     # HubSpot moves lifecyclestage backwards only once cleared: the adapter read the current
     # stage, cleared it, then set it (two updates of the one contact).
     calls = [(e["path"].rsplit("/", 1)[-1], e["records"]) for e in contact_writes(world)]
-    assert calls == [("read", 1), ("update", 1), ("update", 1)]
+    assert calls[-3:] == [("read", 1), ("update", 1), ("update", 1)]
+    assert [c for c in calls if c[0] == "update"] == [("update", 1), ("update", 1)]
     # Restored once: the next cycle sees its own write and leaves it alone.
     assert writes_of(world.sync("leads")) == 0
     assert len([a for a in world.audit("leads") if a.outcome is AuditOutcome.REJECTED]) == 1
