@@ -15,7 +15,7 @@ import pytest
 from connector.emulators.run import RunningEmulators
 from tests.e2e.sync.harness import SyncEnv, admins, running_emulators
 from tests.fakes import EmulatorAdmin
-from tests.reliability.drill import Drill
+from tests.reliability.drill import Drill, Reference
 
 # Moments are chosen from this seed; set CRASH_ANYWHERE_SEED to explore others.
 DEFAULT_SEED = 20_240_607
@@ -43,3 +43,9 @@ def crash_drill(
 @pytest.fixture(scope="session")
 def crash_seed() -> int:
     return int(os.environ.get("CRASH_ANYWHERE_SEED", DEFAULT_SEED))
+
+
+@pytest.fixture(scope="module")
+def crash_references() -> dict[str, Reference]:
+    """Reference runs by scenario, made once per module (and worker) and shared by its tests."""
+    return {}

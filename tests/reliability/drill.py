@@ -33,6 +33,8 @@ from tests.reliability.strike import Strike, strike
 
 # A scene's preparation: what it planted, and any problem it already met.
 Prepare = Callable[[], tuple[Planted, list[str]]]
+# A crmsync command line, without ``--config``.
+Command = tuple[str, ...]
 
 SYNC = ("sync",)
 BACKFILL = ("backfill",)
@@ -43,7 +45,7 @@ RESUME = ("backfill", "--resume")
 class Reference:
     """An uninterrupted run: its calls (the candidate moments) and what it left."""
 
-    command: tuple[str, ...]
+    command: Command
     calls: dict[Side, list[dict[str, Any]]]
     totals: tuple[int, int]
     problems: list[str]
@@ -79,7 +81,7 @@ class Drill:
     def __init__(self, env: SyncEnv) -> None:
         self.env = env
 
-    def reference(self, prepare: Prepare, command: tuple[str, ...]) -> Reference:
+    def reference(self, prepare: Prepare, command: Command) -> Reference:
         """Run ``command`` once without a crash, then a plain sync; both must be clean."""
         env = self.env
         planted, problems = prepare()
@@ -106,7 +108,7 @@ class Drill:
         moment: Moment,
         prepare: Prepare,
         *,
-        restart: tuple[str, ...],
+        restart: Command,
         totals: tuple[int, int],
         context: str = "",
     ) -> Row:

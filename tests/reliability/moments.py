@@ -15,8 +15,9 @@ call (method, path, and its ordinal ``n`` among the run's calls to that path), a
 
 Candidates come from a reference run of the same command on the same data: every call it made,
 in each mode that applies (``lost`` only for writes that succeeded, ``after`` only when the
-same system was called again later). ``choose`` picks from them with ``random.Random(seed)``,
-first covering every kind of call in every mode (writes first), then at random.
+same system was called again later). ``choose`` picks from them with ``random.Random(seed)``:
+one moment per (kind of call, mode) stratum, the strata that matter most first (``tier``),
+then at random.
 """
 
 from __future__ import annotations
@@ -132,25 +133,37 @@ def candidates(
     return found
 
 
-def _tiers(moment: Moment) -> int:
-    """Which pass of ``choose`` covers a moment's stratum: writes, then reads, then the rest."""
-    if moment.is_write:
+# Reads a sync or backfill is made of (the other reads are the login and the owners list).
+MAIN_READS = frozenset({"sf-query", "hs-read", "hs-search", "hs-list"})
+
+
+def tier(moment: Moment) -> int:
+    """Which pass of ``choose`` covers a moment's stratum; lower passes come first.
+
+    0: a write whose answer is lost, a main read killed while held; 1: right after a write
+    (between chunk commits when the chunk ended); 2: a write killed while held, right after a
+    main read, the login and owners killed while held; 3: anything else.
+    """
+    main_read = moment.kind in MAIN_READS
+    if (moment.is_write and moment.mode is Mode.LOST) or (main_read and moment.mode is Mode.BEFORE):
         return 0
-    if moment.mode is Mode.BEFORE:
+    if moment.is_write and moment.mode is Mode.AFTER:
         return 1
-    return 2
+    if moment.is_write or main_read or moment.mode is Mode.BEFORE:
+        return 2
+    return 3
 
 
 def choose(pool: Iterable[Moment], count: int, rng: random.Random) -> list[Moment]:
-    """``count`` distinct moments: one per (kind, mode) stratum first, by tier, then any."""
+    """``count`` distinct moments: one per (kind, mode) stratum, pass by pass, then any."""
     shuffled = sorted(pool, key=Moment.sort_key)
     rng.shuffle(shuffled)
     chosen: list[Moment] = []
     strata: set[tuple[str, Mode]] = set()
-    for tier in (0, 1, 2):
+    for level in range(4):
         for moment in shuffled:
             stratum = (moment.kind, moment.mode)
-            if _tiers(moment) == tier and stratum not in strata and len(chosen) < count:
+            if tier(moment) == level and stratum not in strata and len(chosen) < count:
                 chosen.append(moment)
                 strata.add(stratum)
     for moment in shuffled:

@@ -11,9 +11,10 @@ the process is waiting for the answer. What happens next depends on the mode
 
 - ``before``: the rule holds the call for ``HOLD_MS`` then drops the connection unapplied; the
   process is killed (SIGKILL) as soon as the call is held;
-- ``lost``: the rule delays the call by ``PAUSE_MS`` and then serves it; once the request is in,
-  the process is frozen (SIGSTOP), the emulator applies the call and answers into the frozen
-  process, and only when the request log shows the call served is the process killed;
+- ``lost``: the rule delays the call by ``PAUSE_MS`` and then serves it; once the request is in
+  and the process sleeps waiting for the answer, the process is frozen (SIGSTOP), the emulator
+  applies the call and answers into the frozen process, and only when the request log shows
+  the call served is the process killed;
 - ``after``: the call is delayed by ``PAUSE_MS`` and served; while it is delayed, hold rules
   are set on both emulators for the next call whatever it is, and the process is killed as soon
   as one holds.
@@ -42,8 +43,11 @@ from tests.reliability.moments import Mode, Moment
 
 HOLD_MS = 1500
 PAUSE_MS = 300
-# Time for a process whose request headers reached the emulator to finish sending the body.
+# Where /proc cannot tell that a process sleeps waiting for its answer: time for a process
+# whose request headers reached the emulator to finish sending the body.
 SEND_GRACE_S = 0.05
+# Consecutive polls that must find the process asleep before it is frozen.
+SETTLE_POLLS = 3
 POLL_S = 0.002
 # How long a run may take to reach its moment.
 REACH_TIMEOUT_S = 90.0
@@ -99,13 +103,15 @@ def strike(env: SyncEnv, moment: Moment) -> Strike:
                 return Strike(True, "killed while the call was held")
             if moment.mode is Mode.LOST:
                 return _lose_answer(proc, target, moment)
-            return _kill_at_next_call(env, proc)
+            return _kill_at_next_call(env, proc, target, moment)
     finally:
         clear_faults(env)
 
 
 def _lose_answer(proc: subprocess.Popen[bytes], target: EmulatorServer, moment: Moment) -> Strike:
-    time.sleep(SEND_GRACE_S)
+    # The rule matched on the request's headers; freeze the process only once it has sent the
+    # body and sleeps waiting for the answer, or the emulator would wait for the body forever.
+    _wait(proc, lambda: _asleep(proc.pid), SETTLE_POLLS)
     os.kill(proc.pid, signal.SIGSTOP)
     deadline = time.monotonic() + PAUSE_MS / 1000 + 5
     while served_calls(target, moment.method, moment.path) < moment.n:
@@ -122,13 +128,19 @@ def _lose_answer(proc: subprocess.Popen[bytes], target: EmulatorServer, moment: 
     return Strike(True, f"applied ({served['status']}, {served['records']} records), answer lost")
 
 
-def _kill_at_next_call(env: SyncEnv, proc: subprocess.Popen[bytes]) -> Strike:
+def _kill_at_next_call(
+    env: SyncEnv, proc: subprocess.Popen[bytes], target: EmulatorServer, moment: Moment
+) -> Strike:
     holds = {
         side: FaultRule(path=".*", count=1, delay_ms=HOLD_MS, disconnect=True)
         for side in servers(env)
     }
     for side, server in servers(env).items():
         server.app.faults.set([holds[side]])
+    if served_calls(target, moment.method, moment.path) >= moment.n:
+        # The paused call was answered before the holds were in place: the kill would land
+        # somewhere later than this moment says.
+        return Strike(False, "the holds came too late (machine too slow?)")
     if not _wait(proc, lambda: any(hold.count == 0 for hold in holds.values())):
         return Strike(False, "answered, then the run ended", proc.returncode)
     proc.kill()
@@ -136,14 +148,32 @@ def _kill_at_next_call(env: SyncEnv, proc: subprocess.Popen[bytes]) -> Strike:
     return Strike(True, f"answered; killed at the next call ({side.value})")
 
 
-def _wait(proc: subprocess.Popen[bytes], ready: Callable[[], bool]) -> bool:
-    """Poll until ``ready()``; False when the process ended first (or never got there)."""
+def _asleep(pid: int) -> bool:
+    """Whether the process's main thread sleeps in a system call (Linux ``/proc``).
+
+    Without ``/proc`` the answer is always yes, and only ``SEND_GRACE_S`` is waited.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        time.sleep(SEND_GRACE_S)
+        return True
+    # The state follows the command name, which is in parentheses and may hold anything.
+    return stat.rsplit(")", 1)[1].split()[0] == "S"
+
+
+def _wait(proc: subprocess.Popen[bytes], ready: Callable[[], bool], polls: int = 1) -> bool:
+    """Poll until ``ready()`` holds ``polls`` times in a row; False when the process ended
+    first (or never got there)."""
     deadline = time.monotonic() + REACH_TIMEOUT_S
-    while not ready():
+    in_a_row = 0
+    while True:
+        in_a_row = in_a_row + 1 if ready() else 0
+        if in_a_row >= polls:
+            return True
         if proc.poll() is not None or time.monotonic() > deadline:
             return ready()
         time.sleep(POLL_S)
-    return True
 
 
 @contextmanager

@@ -1,17 +1,21 @@
 """Crash anywhere: ``crmsync sync`` and ``backfill`` killed with SIGKILL at chosen API calls.
 
-Each test takes a reference run of its command on the scene (``scene.py``), draws moments
+Each scenario takes a reference run of its command on the scene (``scene.py``), draws moments
 from the calls it made (``moments.choose`` with the suite's seed), and drills each one
-(``drill.Drill.run``): kill, check, restart, check, final sync, check. A failure prints the
-table of every moment and its outcome, then each failed moment's problems.
+(``drill.Drill.run``): kill, check, restart, check, final sync, check. A scenario's moments are
+split over ``PARTS`` tests (the reference run is made once per worker), so that
+``pytest -n 2`` shares them out. A failure prints the table of the test's moments and their
+outcomes, then each failed moment's problems.
 
-Moments: 14 in a first sync, 8 in an incremental sync, 8 in a backfill and 6 in a
-``backfill --resume`` that follows a killed backfill: 36, all different.
+Moments: 14 in a first sync, 8 in an incremental sync, 10 in a backfill, and 3 in each of two
+``backfill --resume`` runs that follow a backfill killed at one of its writes: 38, all
+different.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -24,6 +28,7 @@ from tests.reliability.drill import (
     BACKFILL,
     RESUME,
     SYNC,
+    Command,
     Drill,
     Prepare,
     Reference,
@@ -33,6 +38,9 @@ from tests.reliability.drill import (
 )
 from tests.reliability.moments import Mode, Moment, candidates, choose
 from tests.reliability.scene import Planted, change_scene, lead_key, seed_scene
+
+# Each scenario's moments are drilled in this many tests, so that workers share them out.
+PARTS = 2
 
 
 def _fresh(drill: Drill) -> Prepare:
@@ -67,7 +75,7 @@ def _after_a_killed_backfill(drill: Drill, moment: Moment) -> Prepare:
     return prepare
 
 
-def _reference(drill: Drill, prepare: Prepare, command: tuple[str, ...]) -> Reference:
+def _reference(drill: Drill, prepare: Prepare, command: Command) -> Reference:
     reference = drill.reference(prepare, command)
     assert not reference.problems, (
         f"an uninterrupted `{' '.join(command)}` already breaks a promise (not a crash "
@@ -103,54 +111,72 @@ def _assert_all_kept(rows: list[Row], expected: int) -> None:
     )
 
 
+def _cached(
+    references: dict[str, Reference], key: str, drill: Drill, prepare: Prepare, command: Command
+) -> Reference:
+    """A reference run, made once per worker: tests that share it skip repeating it."""
+    if key not in references:
+        references[key] = _reference(drill, prepare, command)
+    return references[key]
+
+
+@pytest.mark.parametrize("part", range(PARTS))
 def test_a_first_sync_killed_anywhere_converges_without_duplicates(
-    crash_drill: Drill, crash_seed: int
+    crash_drill: Drill, crash_seed: int, crash_references: dict[str, Reference], part: int
 ) -> None:
     prepare = _fresh(crash_drill)
-    reference = _reference(crash_drill, prepare, SYNC)
-    moments = choose(reference.moments(), 14, random.Random(crash_seed))
+    reference = _cached(crash_references, "sync", crash_drill, prepare, SYNC)
+    moments = choose(reference.moments(), 14, random.Random(crash_seed))[part::PARTS]
     rows = _drill_all(crash_drill, moments, prepare, restart=SYNC, totals=reference.totals)
-    _assert_all_kept(rows, 14)
+    _assert_all_kept(rows, 7)
 
 
+@pytest.mark.parametrize("part", range(PARTS))
 def test_an_incremental_sync_killed_anywhere_loses_no_change(
-    crash_drill: Drill, crash_seed: int
+    crash_drill: Drill, crash_seed: int, crash_references: dict[str, Reference], part: int
 ) -> None:
     prepare = _after_a_sync(crash_drill)
-    reference = _reference(crash_drill, prepare, SYNC)
-    moments = choose(reference.moments(), 8, random.Random(crash_seed + 1))
+    reference = _cached(crash_references, "incremental", crash_drill, prepare, SYNC)
+    moments = choose(reference.moments(), 8, random.Random(crash_seed + 1))[part::PARTS]
     rows = _drill_all(crash_drill, moments, prepare, restart=SYNC, totals=reference.totals)
-    _assert_all_kept(rows, 8)
+    _assert_all_kept(rows, 4)
 
 
+@pytest.mark.parametrize("part", range(PARTS))
 def test_a_backfill_killed_anywhere_reconciles_on_rerun(
-    crash_drill: Drill, crash_seed: int
+    crash_drill: Drill, crash_seed: int, crash_references: dict[str, Reference], part: int
 ) -> None:
     prepare = _fresh(crash_drill)
-    reference = _reference(crash_drill, prepare, BACKFILL)
-    moments = choose(reference.moments(), 8, random.Random(crash_seed + 2))
+    reference = _cached(crash_references, "backfill", crash_drill, prepare, BACKFILL)
+    moments = choose(reference.moments(), 10, random.Random(crash_seed + 2))[part::PARTS]
     rows = _drill_all(crash_drill, moments, prepare, restart=BACKFILL, totals=reference.totals)
-    _assert_all_kept(rows, 8)
+    _assert_all_kept(rows, 5)
 
 
+@pytest.mark.parametrize("first", range(2))
 def test_a_resumed_backfill_killed_anywhere_resumes_again(
-    crash_drill: Drill, crash_seed: int
+    crash_drill: Drill, crash_seed: int, crash_references: dict[str, Reference], first: int
 ) -> None:
-    rng = random.Random(crash_seed + 3)
-    backfill = _reference(crash_drill, _fresh(crash_drill), BACKFILL)
-    # The first backfill dies at one of its writes, so the resume has work done and work left.
+    backfill = _cached(crash_references, "backfill", crash_drill, _fresh(crash_drill), BACKFILL)
+    # The first backfill dies at one of its writes, early enough that the resume has work
+    # done and work left.
     writes = [m for m in backfill.moments() if m.is_write and m.mode is not Mode.LOST]
-    firsts = rng.sample(sorted(writes, key=Moment.sort_key)[: len(writes) * 2 // 3], 2)
-    rows: list[Row] = []
-    for first in firsts:
-        prepare = _after_a_killed_backfill(crash_drill, first)
-        resume = _reference(crash_drill, prepare, RESUME)
-        moments = choose(resume.moments(), 3, rng)
-        context = f"backfill killed first: {first.label()} {first.mode.value}"
-        rows += _drill_all(
-            crash_drill, moments, prepare, restart=RESUME, totals=backfill.totals, context=context
-        )
-    _assert_all_kept(rows, 6)
+    last = Counter[tuple[Side, str, str]]()
+    for m in writes:
+        last[(m.side, m.method, m.path)] = max(last[(m.side, m.method, m.path)], m.n)
+    early = sorted(
+        (m for m in writes if m.n <= max(1, last[(m.side, m.method, m.path)] * 2 // 3)),
+        key=Moment.sort_key,
+    )
+    killed = random.Random(crash_seed + 3).sample(early, 2)[first]
+    prepare = _after_a_killed_backfill(crash_drill, killed)
+    resume = _reference(crash_drill, prepare, RESUME)
+    moments = choose(resume.moments(), 3, random.Random(crash_seed + 4 + first))
+    context = f"backfill killed first: {killed.label()} {killed.mode.value}"
+    rows = _drill_all(
+        crash_drill, moments, prepare, restart=RESUME, totals=backfill.totals, context=context
+    )
+    _assert_all_kept(rows, 3)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -172,10 +198,18 @@ def test_moments_are_drawn_from_the_seed_covering_every_kind_of_call(seed: int) 
     first = choose(pool, 10, random.Random(seed))
     assert first == choose(pool, 10, random.Random(seed))
     assert len(set(first)) == 10
-    # Every kind of write is drilled in every mode before any second moment of a kind.
-    strata = {(m.kind, m.mode) for m in first}
-    for kind in ("sf-update", "hs-upsert"):
-        assert {(kind, mode) for mode in Mode} <= strata
+    # Lost answers of every write and every main read come first, then kills right after
+    # each write; never two moments of one kind and mode while a stratum is left uncovered.
+    strata = [(m.kind, m.mode) for m in first]
+    assert set(strata[:5]) == {
+        ("sf-update", Mode.LOST),
+        ("hs-upsert", Mode.LOST),
+        ("sf-query", Mode.BEFORE),
+        ("hs-read", Mode.BEFORE),
+        ("hs-search", Mode.BEFORE),
+    }
+    assert set(strata[5:7]) == {("sf-update", Mode.AFTER), ("hs-upsert", Mode.AFTER)}
+    assert len(set(strata)) == len(strata)
     # A lost answer is only drilled on a write the server applied; "after" needs a next call.
     assert all(m.is_write for m in pool if m.mode is Mode.LOST)
     assert not [m for m in pool if m.mode is Mode.AFTER and m.kind == "hs-search"]
