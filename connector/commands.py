@@ -21,6 +21,10 @@ from connector.state import DeadLetterStatus, StateStore
 
 console = Console(highlight=False)
 
+# Notes are things an admin may act on (an owner with no counterpart, ...): the first ones of a
+# run are printed, the rest counted.
+NOTES_SHOWN = 20
+
 
 def open_store(config: Config) -> StateStore:
     return StateStore.open(config.file.state.url)
@@ -59,13 +63,19 @@ def print_result(result: CycleResult, *, dry_run: bool) -> None:
                     console.print(
                         f"      {change.field}: {change.old!r} → {change.new!r}", markup=False
                     )
+    notes = list(dict.fromkeys(result.notes))
+    for note in notes[:NOTES_SHOWN]:
+        console.print(f"  note: {note}", markup=False)
+    if len(notes) > NOTES_SHOWN:
+        console.print(f"  ... and {len(notes) - NOTES_SHOWN} more notes", markup=False)
     counts = result.as_counts()
     parts = []
     for side in (Side.SALESFORCE, Side.HUBSPOT):
         c = counts[side.value]
         parts.append(
             f"{side.value}: read {c['read']}, created {c['created']}, updated {c['updated']}, "
-            f"dead-lettered {c['dead_lettered']}, API calls {c.get('api_calls', 0)}"
+            f"unchanged {c['unchanged']}, dead-lettered {c['dead_lettered']}, "
+            f"API calls {c.get('api_calls', 0)}"
         )
     console.print(f"{result.pipeline}: " + "; ".join(parts), markup=False)
 

@@ -219,9 +219,7 @@ def _plan_create(pair: Pair, ctx: PlanContext, *, source: Record) -> PairPlan:
     target = source.side.other
     fmap = ctx.field_map
     if not (ctx.creates_hubspot if target is Side.HUBSPOT else ctx.creates_salesforce):
-        return PairPlan(
-            pair=pair, notes=(f"{pair.label}: not created in {target.value} (one-way)",)
-        )
+        return PairPlan(pair=pair)
     events: tuple[StageEvent, ...] = ()
     stage_fields: Mapping[str, Any] = {}
     agreed_stage: str | None = None

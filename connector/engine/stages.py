@@ -162,9 +162,8 @@ class _StageStep:
             # The handoff gate: sales never receives a lead the shared definition says is not
             # ready. Stages past sql belong to a converted lead, which only sales can make.
             create_allowed = agreed.stage in _HANDOFF_STAGES
+        # A contact the gate keeps in HubSpot is the normal case, not news: no note for it.
         notes: tuple[str, ...] = ()
-        if not create_allowed and pair.hubspot is not None:
-            notes = (f"contacts {pair.hubspot.id}: {agreed.stage.value}, stays in HubSpot only",)
         events = self._events(pair, readings, previous, settled, agreed, moves, connector_moves)
         return StageDecision(
             salesforce=_changed(pair.salesforce, salesforce),
