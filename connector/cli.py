@@ -7,6 +7,7 @@ credentials. Errors print as one line on stderr, never as a traceback, and never
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -238,6 +239,12 @@ def report(
 
 def main() -> None:
     """Console-script entry point: run a verb, turn crmsync's errors into one line and a code."""
+    from connector.logs import setup_logging
+
+    # Warnings (a retried call, a secret file others can read) go to stderr, one line each,
+    # with bearer tokens and password pairs masked; the daemon sets up its own logging.
+    if not logging.getLogger().handlers:  # embedded callers (tests) keep their own handlers
+        setup_logging("text", level=logging.WARNING)
     try:
         app()
     except CrmsyncError as exc:

@@ -90,6 +90,9 @@ def is_echo(record: Record, snapshot: Mapping[str, Any], ctx: PlanContext) -> bo
                 mine = row.comparable_pair(value, None, ctx.transforms)[0]
             else:
                 mine = row.comparable_pair(None, value, ctx.transforms)[1]
+        except OwnerNotMatched:
+            # The row is left as it is for such an owner, so it cannot tell an echo apart.
+            continue
         except ValueRejected:
             return False
         if mine != snapshot[key]:
