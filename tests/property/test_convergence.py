@@ -191,8 +191,8 @@ def test_both_sides_converge_without_duplicates_and_then_stay_quiet(
     run_state_machine_as_test(
         Work,
         settings=settings(
-            max_examples=12,
-            stateful_step_count=8,
+            max_examples=15,
+            stateful_step_count=10,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),

@@ -545,10 +545,6 @@ def make_env(
     return env
 
 
-def calls_lower_bound(records: int, batch: int) -> int:
-    return math.ceil(records / batch)
-
-
 _CONFIG = """\
 [state]
 url = "sqlite:///{state}"
