@@ -175,7 +175,9 @@ class Cycle:
             pairs, rejected = self.pair(tx, side, chunk, ctx)
         plans = [plan_pair(pair, ctx) for pair in pairs]
         plans += rejected
-        result.plans.extend(p for p in plans if not p.is_noop)
+        if self.dry_run:
+            # Only a dry run prints plans; kept otherwise they would grow with a backfill.
+            result.plans.extend(p for p in plans if not p.is_noop)
         # Fix: "unchanged" used to count only plans without writes, always under Salesforce,
         # and never the echoes skipped while pairing; a record read from ``side`` that needs
         # no write and no dead letter is unchanged there, echoes included, so read adds up.
