@@ -6,12 +6,13 @@ For every moment the drill:
 2. runs the command and kills it at the moment (``strike.strike``), then checks what a crash
    may never leave behind (``invariants.problems_after_crash``);
 3. runs the restart command to completion: it must succeed (exit 0, or 1 for the planted dead
-   letters) and leave both systems converged, with the totals of an uninterrupted run;
+   letters) and leave both systems converged, every record with the values an uninterrupted
+   run left;
 4. runs a plain ``crmsync sync``: it must write no record, and the cursors it moves must still
    be behind what was written.
 
 A reference run (the same scene, the same command, no crash) gives the candidate moments, the
-totals to expect, and proves the scene itself converges: a problem there is the product's, not
+outcome to expect, and proves the scene itself converges: a problem there is the product's, not
 the crash's. Problems are collected per moment, never raised mid-loop, so one table shows them
 all.
 """
@@ -47,7 +48,7 @@ class Reference:
 
     command: Command
     calls: dict[Side, list[dict[str, Any]]]
-    totals: tuple[int, int]
+    outcome: invariants.Outcome
     problems: list[str]
 
     def moments(self) -> list[Moment]:
@@ -89,12 +90,12 @@ class Drill:
         problems += _finished(env.cli(*command), " ".join(command))
         calls = {side: [e for e in env.calls(side) if e["status"] != 0] for side in Side}
         problems += invariants.problems_after_recovery(env, planted, None)
-        totals = invariants.totals(env)
+        outcome = invariants.outcome(env)
         env.clear_log()
         problems += _finished(env.cli(*SYNC), "the final sync")
         problems += invariants.quiet(env)
         problems += invariants.cursors_behind_writes(env)
-        return Reference(command, calls, totals, problems)
+        return Reference(command, calls, outcome, problems)
 
     def crash(self, moment: Moment, planted: Planted) -> tuple[Strike, list[str]]:
         """Kill ``moment.command`` at ``moment``; the problems the crash left behind."""
@@ -109,7 +110,7 @@ class Drill:
         prepare: Prepare,
         *,
         restart: Command,
-        totals: tuple[int, int],
+        expected: invariants.Outcome,
         context: str = "",
     ) -> Row:
         started = time.monotonic()
@@ -119,7 +120,7 @@ class Drill:
         row = Row(moment, context, hit.landed)
         row.problems += problems + [f"after the crash: {p}" for p in crashed]
         recovered = _finished(env.cli(*restart), "the restart")
-        recovered += invariants.problems_after_recovery(env, planted, totals)
+        recovered += invariants.problems_after_recovery(env, planted, expected)
         row.problems += [f"after the restart: {p}" for p in recovered]
         env.clear_log()
         final = _finished(env.cli(*SYNC), "the final sync")

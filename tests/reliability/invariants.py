@@ -10,6 +10,8 @@
 - ``dead_letters``: letters only for planted bad records, never two for one record, none
   settled behind the admin's back; once a run has finished, exactly one open letter each;
 - ``converged``: every lead but the planted ones has its contact and both agree field by field;
+- ``differences``: a recovered run left every record with the values an uninterrupted run
+  left (every change present once, none undone by a restart);
 - ``quiet``: a run wrote no record (refused writes, such as a planted record tried again,
   write nothing).
 
@@ -230,9 +232,71 @@ def quiet(env: SyncEnv) -> list[str]:
     return [f"the final sync wrote again: {line}" for line in written_records(env)]
 
 
-def totals(env: SyncEnv) -> tuple[int, int]:
-    """How many leads and contacts the two systems hold."""
-    return len(env.leads()), len(env.contacts())
+# What a user sees of a record, for comparing a recovered run with an uninterrupted one (ids
+# and modification times differ between runs; these do not).
+LEAD_FIELDS = (
+    "FirstName",
+    "LastName",
+    "Company",
+    "Title",
+    "LeadSource",
+    "Status",
+    "Disposition_Reason__c",
+    "Lead_Score__c",
+    "OwnerId",
+)
+CONTACT_FIELDS = (
+    "firstname",
+    "lastname",
+    "company",
+    "jobtitle",
+    "lead_source",
+    "lifecyclestage",
+    "hs_lead_status",
+    "lead_disposition_reason",
+    "hubspotscore",
+    "hubspot_owner_id",
+)
+
+# Records by system and e-mail key, each as its values of the fields above (a list, since
+# Salesforce keeps the planted duplicates).
+Outcome = dict[str, list[tuple[str | None, ...]]]
+
+
+def outcome(env: SyncEnv) -> Outcome:
+    """Every record's user-visible values, keyed by system and e-mail."""
+    found: Outcome = {}
+    for record in env.leads():
+        values = tuple(_text(record.get(name)) for name in LEAD_FIELDS)
+        found.setdefault(f"lead {_email(record.get('Email'))}", []).append(values)
+    for record in env.contacts():
+        values = tuple(_text(record.get(name)) for name in CONTACT_FIELDS)
+        found.setdefault(f"contact {_email(record.get('email'))}", []).append(values)
+    for kept in found.values():
+        kept.sort(key=repr)
+    return found
+
+
+def differences(expected: Outcome, actual: Outcome) -> list[str]:
+    """Where ``actual`` differs from what an uninterrupted run left (``expected``)."""
+    found = []
+    for key in sorted(set(expected) | set(actual)):
+        want, got = expected.get(key, []), actual.get(key, [])
+        if want == got:
+            continue
+        if len(want) != len(got):
+            found.append(f"{key}: {len(got)} records, an uninterrupted run left {len(want)}")
+            continue
+        names = LEAD_FIELDS if key.startswith("lead ") else CONTACT_FIELDS
+        for mine, theirs in zip(got, want, strict=True):
+            changed = [
+                f"{name} {a!r} (uninterrupted: {b!r})"
+                for name, a, b in zip(names, mine, theirs, strict=True)
+                if a != b
+            ]
+            if changed:
+                found.append(f"{key}: " + ", ".join(changed))
+    return found
 
 
 def problems_after_crash(env: SyncEnv, planted: Planted) -> list[str]:
@@ -243,21 +307,17 @@ def problems_after_crash(env: SyncEnv, planted: Planted) -> list[str]:
     ]
 
 
-def problems_after_recovery(
-    env: SyncEnv, planted: Planted, expected_totals: tuple[int, int] | None
-) -> list[str]:
+def problems_after_recovery(env: SyncEnv, planted: Planted, expected: Outcome | None) -> list[str]:
+    """After a run finished: no duplicates, cursors behind writes, every planted record one
+    open letter, both sides agreeing, and (``expected``) the values an uninterrupted run left."""
     found = [
         *duplicates(env, planted),
         *cursors_behind_writes(env),
         *dead_letters(env, planted, complete=True),
         *converged(env, planted),
     ]
-    if expected_totals is not None and totals(env) != expected_totals:
-        leads, contacts = totals(env)
-        found.append(
-            f"{leads} leads and {contacts} contacts; an uninterrupted run left "
-            f"{expected_totals[0]} and {expected_totals[1]}"
-        )
+    if expected is not None:
+        found += differences(expected, outcome(env))
     return found
 
 

@@ -86,6 +86,9 @@ def seed_scene(env: SyncEnv) -> Planted:
     early += [contact(2000 + n) for n in range(PROSPECTS)]
     early_ids = env.seed_contacts(early)
     partner_of = dict(zip(partnered, early_ids, strict=False))
+    # Newest wins by modification time, and Salesforce stamps whole seconds: each batch of
+    # records is seeded in a later second than the one before, or who wins would be chance.
+    env.advance(2)
 
     leads = []
     for n in range(LEADS):
@@ -103,6 +106,7 @@ def seed_scene(env: SyncEnv) -> Planted:
     ]
     ids = env.seed_leads(leads + bad)
     bad_email, unmapped, _twin, second_twin = ids[LEADS:]
+    env.advance(2)
 
     env.seed_contacts(
         [

@@ -41,7 +41,11 @@ from connector.model import Side
 from tests.e2e.sync.harness import SyncEnv
 from tests.reliability.moments import Mode, Moment
 
-HOLD_MS = 1500
+# A held call waits this long, then is dropped unapplied. The process dies within a poll of
+# the hold starting; the hold only has to outlast that on a busy machine.
+HOLD_MS = 3000
+# A paused call waits this long, then is served: the window in which the holds for the next
+# call are set (``after``) or the process is frozen (``lost``).
 PAUSE_MS = 300
 # Where /proc cannot tell that a process sleeps waiting for its answer: time for a process
 # whose request headers reached the emulator to finish sending the body.

@@ -89,12 +89,12 @@ def _drill_all(
     moments: list[Moment],
     prepare: Prepare,
     *,
-    restart: tuple[str, ...],
-    totals: tuple[int, int],
+    restart: Command,
+    expected: invariants.Outcome,
     context: str = "",
 ) -> list[Row]:
     return [
-        drill.run(moment, prepare, restart=restart, totals=totals, context=context)
+        drill.run(moment, prepare, restart=restart, expected=expected, context=context)
         for moment in moments
     ]
 
@@ -127,7 +127,7 @@ def test_a_first_sync_killed_anywhere_converges_without_duplicates(
     prepare = _fresh(crash_drill)
     reference = _cached(crash_references, "sync", crash_drill, prepare, SYNC)
     moments = choose(reference.moments(), 14, random.Random(crash_seed))[part::PARTS]
-    rows = _drill_all(crash_drill, moments, prepare, restart=SYNC, totals=reference.totals)
+    rows = _drill_all(crash_drill, moments, prepare, restart=SYNC, expected=reference.outcome)
     _assert_all_kept(rows, 7)
 
 
@@ -138,7 +138,7 @@ def test_an_incremental_sync_killed_anywhere_loses_no_change(
     prepare = _after_a_sync(crash_drill)
     reference = _cached(crash_references, "incremental", crash_drill, prepare, SYNC)
     moments = choose(reference.moments(), 8, random.Random(crash_seed + 1))[part::PARTS]
-    rows = _drill_all(crash_drill, moments, prepare, restart=SYNC, totals=reference.totals)
+    rows = _drill_all(crash_drill, moments, prepare, restart=SYNC, expected=reference.outcome)
     _assert_all_kept(rows, 4)
 
 
@@ -149,7 +149,7 @@ def test_a_backfill_killed_anywhere_reconciles_on_rerun(
     prepare = _fresh(crash_drill)
     reference = _cached(crash_references, "backfill", crash_drill, prepare, BACKFILL)
     moments = choose(reference.moments(), 10, random.Random(crash_seed + 2))[part::PARTS]
-    rows = _drill_all(crash_drill, moments, prepare, restart=BACKFILL, totals=reference.totals)
+    rows = _drill_all(crash_drill, moments, prepare, restart=BACKFILL, expected=reference.outcome)
     _assert_all_kept(rows, 5)
 
 
@@ -174,7 +174,7 @@ def test_a_resumed_backfill_killed_anywhere_resumes_again(
     moments = choose(resume.moments(), 3, random.Random(crash_seed + 4 + first))
     context = f"backfill killed first: {killed.label()} {killed.mode.value}"
     rows = _drill_all(
-        crash_drill, moments, prepare, restart=RESUME, totals=backfill.totals, context=context
+        crash_drill, moments, prepare, restart=RESUME, expected=backfill.outcome, context=context
     )
     _assert_all_kept(rows, 3)
 
@@ -184,7 +184,18 @@ def test_moments_are_drawn_from_the_seed_covering_every_kind_of_call(seed: int) 
     calls = {
         Side.SALESFORCE: [
             {"method": "POST", "path": "/services/oauth2/token", "status": 200},
-            {"method": "GET", "path": "/services/data/v59.0/query/", "status": 200},
+            {
+                "method": "GET",
+                "path": "/services/data/v59.0/query/",
+                "query": "q=SELECT+Id%2C+Email+FROM+Lead+ORDER+BY+SystemModstamp%2C+Id",
+                "status": 200,
+            },
+            {
+                "method": "GET",
+                "path": "/services/data/v59.0/query/",
+                "query": "q=SELECT+Id+FROM+User+ORDER+BY+Id",
+                "status": 200,
+            },
             {"method": "PATCH", "path": "/services/data/v59.0/composite/sobjects", "status": 200},
             {"method": "PATCH", "path": "/services/data/v59.0/composite/sobjects", "status": 200},
         ],
@@ -195,6 +206,12 @@ def test_moments_are_drawn_from_the_seed_covering_every_kind_of_call(seed: int) 
         ],
     }
     pool = candidates(SYNC, calls)
+    assert {m.kind for m in pool if m.side is Side.SALESFORCE} == {
+        "sf-login",
+        "sf-changes",
+        "sf-owners",
+        "sf-update",
+    }
     first = choose(pool, 10, random.Random(seed))
     assert first == choose(pool, 10, random.Random(seed))
     assert len(set(first)) == 10
@@ -204,7 +221,7 @@ def test_moments_are_drawn_from_the_seed_covering_every_kind_of_call(seed: int) 
     assert set(strata[:5]) == {
         ("sf-update", Mode.LOST),
         ("hs-upsert", Mode.LOST),
-        ("sf-query", Mode.BEFORE),
+        ("sf-changes", Mode.BEFORE),
         ("hs-read", Mode.BEFORE),
         ("hs-search", Mode.BEFORE),
     }
@@ -221,6 +238,7 @@ def test_the_checks_catch_what_a_bad_crash_would_leave_behind(crash_drill: Drill
     planted = seed_scene(env)
     assert env.cli("sync").code == 1
     assert invariants.problems_after_recovery(env, planted, None) == []
+    synced = invariants.outcome(env)
     by_email = {str(r["Email"]).lower(): r for r in env.leads()}
     edited = by_email["lena3@buyer.example"]
     env.edit_lead(edited["Id"], Title="Edited")
@@ -228,6 +246,10 @@ def test_the_checks_catch_what_a_bad_crash_would_leave_behind(crash_drill: Drill
     env.cli("sync")
     assert invariants.quiet(env) == [
         "the final sync wrote again: hubspot POST /crm/v3/objects/contacts/batch/update: 1"
+    ]
+    assert invariants.differences(synced, invariants.outcome(env)) == [
+        "contact lena3@buyer.example: jobtitle 'Edited' (uninterrupted: 'Engineer')",
+        "lead lena3@buyer.example: Title 'Edited' (uninterrupted: 'Engineer')",
     ]
 
     # What a broken crash could leave: a lead twice, cursors past records never written, a
