@@ -58,6 +58,9 @@ class PlanContext:
     creates_hubspot: bool = True
 
 
+_ABSENT = object()
+
+
 def row_key(row: FieldRow) -> str:
     """How a row is keyed in a snapshot."""
     return f"{row.salesforce}|{row.hubspot}"
@@ -91,8 +94,15 @@ def is_echo(record: Record, snapshot: Mapping[str, Any], ctx: PlanContext) -> bo
             else:
                 mine = row.comparable_pair(None, value, ctx.transforms)[1]
         except OwnerNotMatched:
-            # The row is left as it is for such an owner, so it cannot tell an echo apart.
-            continue
+            # The row is left as it is for such an owner. Fix: skipping the row outright also
+            # hid a new owner without a counterpart (Ann hands the lead to Bo, who has no
+            # HubSpot seat): an echo, so never reported. The owner held when the row was last
+            # left is remembered; only that one is no change.
+            # (tests/e2e/sync/test_conflicts.py::
+            # test_a_lead_handed_to_an_owner_without_a_hubspot_seat_is_reported)
+            if snapshot.get(unmatched_key(row, record.side), _ABSENT) == FieldMap.comparable(value):
+                continue
+            return False
         except ValueRejected:
             return False
         if mine != snapshot[key]:
@@ -142,9 +152,7 @@ def _plan_matched(pair: Pair, ctx: PlanContext) -> PairPlan:
             # side that can be compared holds; the other side cannot then pass for an echo.
             # (tests/e2e/sync/test_conflicts.py::
             # test_a_lead_handed_from_an_unmatched_owner_to_a_matched_one_updates_hubspot)
-            held = _held_form(row, sf, hs, ctx)
-            if held is not NO_SNAPSHOT:
-                agreed[row_key(row)] = held
+            agreed.update(_owner_left(row, sf, hs, ctx))
             continue
         except ValueRejected as exc:
             side = Side.HUBSPOT if exc.field == row.salesforce else Side.SALESFORCE
@@ -178,20 +186,30 @@ def _plan_matched(pair: Pair, ctx: PlanContext) -> PairPlan:
     return PairPlan(pair=pair, writes=planned, agreed=agreed, notes=tuple(notes), events=events)
 
 
-def _held_form(row: FieldRow, sf: Record, hs: Record, ctx: PlanContext) -> Snapshot:
-    """What one side of ``row`` holds, in the row's comparable form.
+def _owner_left(row: FieldRow, sf: Record, hs: Record, ctx: PlanContext) -> dict[str, Any]:
+    """Snapshot entries for a row left as it is because an owner has no counterpart.
 
-    The side whose value converts (an owner with a counterpart on the other side) is taken;
-    ``NO_SNAPSHOT`` when neither side's does.
+    Under the row's key, what the side whose owner converts holds, in the row's comparable
+    form; under ``unmatched_key``, the owner each other side holds, as read.
     """
+    entries: dict[str, Any] = {}
     for side in (Side.HUBSPOT, Side.SALESFORCE):
+        value = hs.get(row.hubspot) if side is Side.HUBSPOT else sf.get(row.salesforce)
         try:
             if side is Side.HUBSPOT:
-                return row.comparable_pair(None, hs.get(row.hubspot), ctx.transforms)[1]
-            return row.comparable_pair(sf.get(row.salesforce), None, ctx.transforms)[0]
+                held = row.comparable_pair(None, value, ctx.transforms)[1]
+            else:
+                held = row.comparable_pair(value, None, ctx.transforms)[0]
         except ValueRejected:
+            entries[unmatched_key(row, side)] = FieldMap.comparable(value)
             continue
-    return NO_SNAPSHOT
+        entries.setdefault(row_key(row), held)
+    return entries
+
+
+def unmatched_key(row: FieldRow, side: Side) -> str:
+    """How a snapshot keys the owner ``side`` held when ``row`` was left for lack of a match."""
+    return f"{row_key(row)}|unmatched:{side.value}"
 
 
 def _is_converted(record: Record) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from connector.model import Side
-from tests.e2e.sync.harness import CY_EMAIL, SyncEnv, lead, mql_contact
+from tests.e2e.sync.harness import BO_EMAIL, CY_EMAIL, SyncEnv, lead, mql_contact
 
 
 def linked(env: SyncEnv, count: int, **fields: Any) -> list[tuple[str, str]]:
@@ -197,3 +197,33 @@ def test_a_lead_handed_from_an_unmatched_owner_to_a_matched_one_updates_hubspot(
 
     assert contact_by_id(env, contact["id"])["hubspot_owner_id"] == team.ann_owner
     env.assert_converged()
+
+
+def test_a_lead_handed_to_an_owner_without_a_hubspot_seat_is_reported(env: SyncEnv) -> None:
+    team = env.team
+    [lead_id] = env.seed_leads([lead(1, OwnerId=team.ann_user)])
+    env.sync()
+    env.sync()
+
+    # The only change: Ann hands the lead to Bo, who has no HubSpot seat.
+    env.edit_lead(lead_id, OwnerId=team.bo_user)
+    result = env.sync()
+
+    [contact] = env.contacts()
+    assert contact["hubspot_owner_id"] == team.ann_owner  # left as it is, not guessed
+    assert any(lead_id in note and BO_EMAIL in note for note in result.notes), result.notes
+
+
+def test_a_lead_left_for_its_unmatched_owner_is_an_echo_once_synced(env: SyncEnv) -> None:
+    env.seed_leads([lead(1, OwnerId=env.team.bo_user), lead(2)])
+    env.sync()
+    env.clear_log()
+
+    echoes = env.sync()  # the leads come back stamped by crmsync's own id write-back
+
+    # Recognised as echoes: no partner read, no write, no note repeated every cycle.
+    hubspot_reads = [e for e in env.calls(Side.HUBSPOT) if e["path"].endswith("/batch/read")]
+    assert hubspot_reads == []
+    assert env.writes(Side.SALESFORCE) == [] and env.writes(Side.HUBSPOT) == []
+    assert echoes.notes == []
+    assert echoes.counts[Side.SALESFORCE].unchanged == echoes.counts[Side.SALESFORCE].read == 2
