@@ -14,8 +14,8 @@ call (method, path, and its ordinal ``n`` among the run's calls to that path), a
   chunk's first read, so these moments fall between chunk commits too.
 
 Candidates come from a reference run of the same command on the same data: every call it made,
-in each mode that applies (``lost`` only for writes that succeeded, ``after`` only when the
-same system was called again later). ``choose`` picks from them with ``random.Random(seed)``:
+in each mode that applies (``lost`` only for writes that wrote records, ``after`` only when
+the same system was called again later). ``choose`` picks from them with ``random.Random(seed)``:
 one moment per (kind of call, mode) stratum, the strata that matter most first (``tier``),
 then at random.
 """
@@ -147,7 +147,7 @@ def candidates(
                 tuple(command), side, method, path, seen[(method, path)], Mode.BEFORE, kind
             )
             found.append(before)
-            if is_write(call) and 200 <= int(call["status"]) < 300:
+            if is_write(call) and 200 <= int(call["status"]) < 300 and int(call["records"]) > 0:
                 found.append(replace(before, mode=Mode.LOST))
             if index < len(log) - 1:
                 found.append(replace(before, mode=Mode.AFTER))

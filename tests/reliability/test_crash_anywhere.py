@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,8 @@ from tests.reliability.scene import Planted, change_scene, lead_key, seed_scene
 
 # Each scenario's moments are drilled in this many tests, so that workers share them out.
 PARTS = 2
+
+Call = dict[str, Any]
 
 
 def _fresh(drill: Drill) -> Prepare:
@@ -160,7 +163,7 @@ def test_a_resumed_backfill_killed_anywhere_resumes_again(
     backfill = _cached(crash_references, "backfill", crash_drill, _fresh(crash_drill), BACKFILL)
     # The first backfill dies at one of its writes, early enough that the resume has work
     # done and work left.
-    writes = [m for m in backfill.moments() if m.is_write and m.mode is not Mode.LOST]
+    writes = [m for m in backfill.moments() if m.is_write]
     last = Counter[tuple[Side, str, str]]()
     for m in writes:
         last[(m.side, m.method, m.path)] = max(last[(m.side, m.method, m.path)], m.n)
@@ -171,6 +174,9 @@ def test_a_resumed_backfill_killed_anywhere_resumes_again(
     killed = random.Random(crash_seed + 3).sample(early, 2)[first]
     prepare = _after_a_killed_backfill(crash_drill, killed)
     resume = _reference(crash_drill, prepare, RESUME)
+    assert invariants.differences(backfill.outcome, resume.outcome) == [], (
+        "a resumed backfill must leave what a whole one leaves"
+    )
     moments = choose(resume.moments(), 3, random.Random(crash_seed + 4 + first))
     context = f"backfill killed first: {killed.label()} {killed.mode.value}"
     rows = _drill_all(
@@ -179,30 +185,30 @@ def test_a_resumed_backfill_killed_anywhere_resumes_again(
     _assert_all_kept(rows, 3)
 
 
+def _call(method: str, path: str, query: str = "", status: int = 200, records: int = 1) -> Call:
+    return {"method": method, "path": path, "query": query, "status": status, "records": records}
+
+
+SF_API = "/services/data/v59.0"
+HS_CONTACTS = "/crm/v3/objects/contacts"
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_moments_are_drawn_from_the_seed_covering_every_kind_of_call(seed: int) -> None:
     calls = {
         Side.SALESFORCE: [
-            {"method": "POST", "path": "/services/oauth2/token", "status": 200},
-            {
-                "method": "GET",
-                "path": "/services/data/v59.0/query/",
-                "query": "q=SELECT+Id%2C+Email+FROM+Lead+ORDER+BY+SystemModstamp%2C+Id",
-                "status": 200,
-            },
-            {
-                "method": "GET",
-                "path": "/services/data/v59.0/query/",
-                "query": "q=SELECT+Id+FROM+User+ORDER+BY+Id",
-                "status": 200,
-            },
-            {"method": "PATCH", "path": "/services/data/v59.0/composite/sobjects", "status": 200},
-            {"method": "PATCH", "path": "/services/data/v59.0/composite/sobjects", "status": 200},
+            _call("POST", "/services/oauth2/token", records=0),
+            _call("GET", f"{SF_API}/query/", "q=SELECT+Id+FROM+Lead+ORDER+BY+SystemModstamp"),
+            _call("GET", f"{SF_API}/query/", "q=SELECT+Id+FROM+User+ORDER+BY+Id"),
+            _call("PATCH", f"{SF_API}/composite/sobjects"),
+            _call("PATCH", f"{SF_API}/composite/sobjects"),
         ],
         Side.HUBSPOT: [
-            {"method": "POST", "path": "/crm/v3/objects/contacts/batch/read", "status": 207},
-            {"method": "POST", "path": "/crm/v3/objects/contacts/batch/upsert", "status": 200},
-            {"method": "POST", "path": "/crm/v3/objects/contacts/search", "status": 200},
+            _call("POST", f"{HS_CONTACTS}/batch/read", status=207),
+            _call("POST", f"{HS_CONTACTS}/batch/upsert"),
+            # Every input refused: nothing was written, so no answer to lose.
+            _call("POST", f"{HS_CONTACTS}/batch/upsert", status=207, records=0),
+            _call("POST", f"{HS_CONTACTS}/search"),
         ],
     }
     pool = candidates(SYNC, calls)
@@ -215,8 +221,8 @@ def test_moments_are_drawn_from_the_seed_covering_every_kind_of_call(seed: int) 
     first = choose(pool, 10, random.Random(seed))
     assert first == choose(pool, 10, random.Random(seed))
     assert len(set(first)) == 10
-    # Lost answers of every write and every main read come first, then kills right after
-    # each write; never two moments of one kind and mode while a stratum is left uncovered.
+    # First a lost answer of each kind of write and a kill during each kind of main read, then
+    # a kill right after each kind of write; no stratum twice while another is left uncovered.
     strata = [(m.kind, m.mode) for m in first]
     assert set(strata[:5]) == {
         ("sf-update", Mode.LOST),
@@ -227,8 +233,12 @@ def test_moments_are_drawn_from_the_seed_covering_every_kind_of_call(seed: int) 
     }
     assert set(strata[5:7]) == {("sf-update", Mode.AFTER), ("hs-upsert", Mode.AFTER)}
     assert len(set(strata)) == len(strata)
-    # A lost answer is only drilled on a write the server applied; "after" needs a next call.
-    assert all(m.is_write for m in pool if m.mode is Mode.LOST)
+    # A lost answer is only drilled on a write that wrote; "after" needs a next call.
+    assert [m.label() for m in pool if m.mode is Mode.LOST] == [
+        "salesforce PATCH composite/sobjects #1",
+        "salesforce PATCH composite/sobjects #2",
+        "hubspot POST contacts/batch/upsert #1",
+    ]
     assert not [m for m in pool if m.mode is Mode.AFTER and m.kind == "hs-search"]
     assert choose(pool, 10, random.Random(seed)) != choose(pool, 10, random.Random(seed + 100))
 
