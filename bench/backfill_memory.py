@@ -22,15 +22,26 @@ from bench.scene import CliRun, machine, run_cli, site
 LIMIT = 1.5
 
 
-def backfill(records: int, module: str = "connector") -> tuple[CliRun, int]:
+def backfill(
+    records: int,
+    module: str = "connector",
+    bulk_threshold: int | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[CliRun, int]:
     with (
         tempfile.TemporaryDirectory(prefix="crmsync-bench-") as tmp,
         site(Path(tmp)) as here,
     ):
+        if bulk_threshold is not None:
+            text = here.config_path.read_text(encoding="utf-8")
+            text = text.replace(
+                "[salesforce]\n", f"[salesforce]\nbulk_threshold = {bulk_threshold}\n"
+            )
+            here.config_path.write_text(text, encoding="utf-8")
         here.hs.post("/settings", {"burst_limit": 10_000_000})
         here.seed_leads(records)
         args = ["backfill", "--pipeline", "leads", "--config", str(here.config_path)]
-        run = run_cli(args, here.root, module=module)
+        run = run_cli(args, here.root, env=env, module=module)
         contacts = sum(1 for r in here.hs.get("/records/contacts") if not r.get("archived"))
     return run, contacts
 
@@ -43,17 +54,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="run crmsync with CycleResult.plans kept empty (bench/diag_no_plans.py)",
     )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="print where the Python heap peaks (bench/diag_memory_peak.py; slower)",
+    )
+    parser.add_argument(
+        "--bulk-threshold",
+        type=int,
+        help="the config's [salesforce] bulk_threshold (default: crmsync's, 10,000)",
+    )
     args = parser.parse_args(argv)
     module = "bench.diag_no_plans" if args.diagnose else "connector"
+    env = {}
+    if args.trace:
+        module = "bench.diag_memory_peak"
+        env = {"BENCH_DROP_PLANS": "1"} if args.diagnose else {}
     sizes = [int(s) for s in args.sizes.split(",") if s]
     what = " (diagnosis: CycleResult.plans kept empty)" if args.diagnose else ""
+    if args.bulk_threshold is not None:
+        what += f" (bulk_threshold {args.bulk_threshold})"
     print(f"# backfill_memory: sizes {sizes}{what}; {machine()}")
     print(
         f"{'leads':>8} {'peak RSS MiB':>13} {'wall s':>8} {'CPU s':>7} {'exit':>5} {'contacts':>9}"
     )
     peaks: dict[int, int] = {}
     for size in sizes:
-        run, contacts = backfill(size, module)
+        run, contacts = backfill(size, module, args.bulk_threshold, env)
         peaks[size] = run.max_rss_kib
         print(
             f"{size:>8} {run.max_rss_kib / 1024:>13.1f} {run.seconds:>8.1f} "
@@ -61,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{contacts:>9}",
             flush=True,
         )
+        if args.trace:
+            print("\n".join(run.output.splitlines()[-11:]), flush=True)
         if run.code != 0 or contacts != size:
             print(run.output[-3000:])
             return 2
