@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -250,17 +249,12 @@ def test_count_answers_a_number_and_no_records() -> None:
     assert run_count(parse("SELECT COUNT() FROM Lead"), SCHEMA, LEADS, include_deleted=True) == 4
 
 
-def test_parsing_is_cached_and_cheap() -> None:
+def test_parsing_is_cached() -> None:
+    # How fast parsing is belongs to bench/emulator_speed.py, not to a timed test.
     text = "SELECT Id FROM Lead WHERE Email = 'x'"
     assert parse(text) is parse(text)
-    started = time.perf_counter()
-    for n in range(300):
-        parse(
-            f"SELECT Id, Email, Owner.Email FROM Lead WHERE SystemModstamp >= "
-            f"2024-01-05T10:11:12.000+0000 AND Email IN ('a{n}', 'b', 'c') "
-            f"ORDER BY SystemModstamp, Id LIMIT {n + 1}"
-        )
-    assert (time.perf_counter() - started) / 300 < 0.002
+    other = parse("SELECT Id FROM Lead WHERE Email = 'y'")
+    assert other is not parse(text)
 
 
 @pytest.mark.parametrize(
@@ -810,19 +804,14 @@ def _big_table(count: int) -> list[dict[str, Any]]:
     return rows
 
 
-def test_an_incremental_read_of_100k_rows_is_fast() -> None:
+def test_an_incremental_read_of_100k_rows_pages_the_right_records() -> None:
+    # Its speed is measured by bench/emulator_speed.py, not asserted here.
     rows = _big_table(100_000)
     text = (
         "SELECT Id, Email, SystemModstamp FROM Lead WHERE SystemModstamp >= "
         "2024-01-01T00:10:00Z ORDER BY SystemModstamp, Id LIMIT 2000"
     )
-    timings = []
-    for _ in range(5):
-        parse.cache_clear()
-        started = time.perf_counter()
-        records = run(parse(text), SCHEMA, rows)
-        timings.append(time.perf_counter() - started)
-    assert min(timings) < 0.1
+    records = run(parse(text), SCHEMA, rows)
     expected = sorted(
         (r for r in rows if not r["IsDeleted"] and r["SystemModstamp"] >= "2024-01-01T00:10:00"),
         key=lambda r: (r["SystemModstamp"], r["Id"]),

@@ -32,9 +32,9 @@ _LOCATOR = re.compile(r"^(0r8[0-9A-Za-z]{15})-(\d+)$")
 
 @dataclass
 class Cursor:
-    """A query's full result, waiting to be paged through."""
+    """A query's full result, waiting to be paged through (rendered a page at a time)."""
 
-    records: list[dict[str, Any]]
+    records: soql.Selection
     batch: int
     endpoint: str
     touched: datetime
@@ -71,8 +71,8 @@ def batch_size(call: Call, default: int = DEFAULT_BATCH) -> int:
     return max(MIN_BATCH, min(DEFAULT_BATCH, int(found.group(1))))
 
 
-def run_soql(call: Call, text: str, *, include_deleted: bool) -> tuple[list[dict[str, Any]], int]:
-    """Parse and run a query; answer the rendered records and the total size."""
+def run_soql(call: Call, text: str, *, include_deleted: bool) -> tuple[soql.Selection, int]:
+    """Parse and run a query; answer the matched records (rendered on demand) and the size."""
     store = call.org.store
     try:
         query = soql.parse(text)
@@ -80,8 +80,8 @@ def run_soql(call: Call, text: str, *, include_deleted: bool) -> tuple[list[dict
         now = call.org.now()
         if query.count_only:
             total = soql.run_count(query, store, rows, include_deleted=include_deleted, now=now)
-            return [], total
-        records = soql.run(
+            return soql.select(query, store, [], now=now), total
+        records = soql.select(
             query,
             store,
             rows,
@@ -91,7 +91,7 @@ def run_soql(call: Call, text: str, *, include_deleted: bool) -> tuple[list[dict
         )
     except soql.SoqlError as error:
         raise RequestFailed(400, [SfError(error.code, error.message, with_fields=False)]) from None
-    return records, len(records)
+    return records, len(records.rows)
 
 
 async def query(call: Call) -> Response:
@@ -112,9 +112,10 @@ async def _first_page(call: Call, *, include_deleted: bool) -> Response:
     records, total = run_soql(call, text, include_deleted=include_deleted)
     batch = batch_size(call)
     endpoint = "queryAll" if include_deleted else "query"
-    if len(records) <= batch:
-        call.set_records(len(records))
-        return JSONResponse({"totalSize": total, "done": True, "records": records})
+    if len(records.rows) <= batch:
+        call.set_records(len(records.rows))
+        page = records.render(0, len(records.rows))
+        return JSONResponse({"totalSize": total, "done": True, "records": page})
     cursor = Cursor(records, batch, endpoint, call.org.now())
     locator = call.org.cursors.open(cursor)
     return _page(call, cursor, locator, 0)
@@ -129,7 +130,7 @@ async def more(call: Call) -> Response:
             400, [SfError("INVALID_QUERY_LOCATOR", "invalid query locator", with_fields=False)]
         )
     offset = int(found.group(2))
-    if offset > len(cursor.records):
+    if offset > len(cursor.records.rows):
         raise RequestFailed(
             400, [SfError("INVALID_QUERY_LOCATOR", "invalid query locator", with_fields=False)]
         )
@@ -139,8 +140,9 @@ async def more(call: Call) -> Response:
 
 def _page(call: Call, cursor: Cursor, locator: str, offset: int) -> Response:
     end = offset + cursor.batch
-    page = cursor.records[offset:end]
-    body: dict[str, Any] = {"totalSize": len(cursor.records), "done": end >= len(cursor.records)}
+    total = len(cursor.records.rows)
+    page = cursor.records.render(offset, end)
+    body: dict[str, Any] = {"totalSize": total, "done": end >= total}
     if not body["done"]:
         body["nextRecordsUrl"] = f"{call.base}/{cursor.endpoint}/{locator}-{end}"
     body["records"] = page

@@ -17,9 +17,11 @@ from connector.emulators.salesforce.soql_eval import (
     MAX_OFFSET,
     ListsFields,
     NamesObjects,
+    Selection,
     SoqlSchema,
     run,
     run_count,
+    select,
 )
 from connector.emulators.salesforce.soql_lexer import SoqlError
 from connector.emulators.salesforce.soql_parser import parse
@@ -29,9 +31,11 @@ __all__ = [
     "ListsFields",
     "NamesObjects",
     "Query",
+    "Selection",
     "SoqlError",
     "SoqlSchema",
     "parse",
     "run",
     "run_count",
+    "select",
 ]
