@@ -19,14 +19,13 @@ Two follow-ups carry it, one per pipeline:
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from connector.engine.cursors import advance, after_cursor
 from connector.engine.pairs import Pair, PairPlan, Rejection
 from connector.mapping import FieldMap
-from connector.model import Cursor, Record, Side
+from connector.model import Record, Side
 from connector.systems.base import chunked
 
 if TYPE_CHECKING:
@@ -55,7 +54,7 @@ class OpportunityWatch:
         with cycle.store.transaction(readonly=True) as tx:
             cursor = tx.get_cursor(cycle.pipeline, Side.SALESFORCE, OPPORTUNITY)
         changes = salesforce.read_changes(OPPORTUNITY, self.fields, cursor.position)
-        changed = _after(changes, cursor)
+        changed = list(after_cursor(changes, cursor))
         for batch in chunked(changed, salesforce.limits.read_by_ids_batch):
             leads = salesforce.find_by_values(
                 cycle.object(Side.SALESFORCE),
@@ -70,7 +69,7 @@ class OpportunityWatch:
                 cycle.process(Side.SALESFORCE, leads, None, result)
             if cycle.dry_run:
                 continue
-            cursor = _advance(cursor, batch)
+            cursor = advance(cursor, batch)
             with cycle.store.transaction() as tx:
                 tx.set_cursor(cycle.pipeline, Side.SALESFORCE, OPPORTUNITY, cursor)
             if cycle.should_stop():
@@ -87,44 +86,6 @@ def opportunity_fields(field_map: FieldMap) -> tuple[str, ...]:
         if name.startswith(CONVERTED_OPPORTUNITY)
     ]
     return tuple(dict.fromkeys(names))
-
-
-def _token(record: Record) -> str:
-    """An opportunity's id and a digest of the values read: one version of it."""
-    body = json.dumps(
-        {k: str(v) for k, v in record.fields.items()}, sort_keys=True, separators=(",", ":")
-    )
-    return f"{record.id}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"
-
-
-def _after(records: Iterable[Record], cursor: Cursor) -> list[Record]:
-    """The versions the cursor has not covered (reads are inclusive of its instant)."""
-    fresh: dict[str, Record] = {}
-    for record in records:
-        if (
-            cursor.position is not None
-            and record.modified_at is not None
-            and (
-                record.modified_at < cursor.position
-                or (record.modified_at == cursor.position and _token(record) in cursor.seen_ids)
-            )
-        ):
-            continue
-        fresh[record.id] = record
-    return list(fresh.values())
-
-
-def _advance(cursor: Cursor, records: Sequence[Record]) -> Cursor:
-    position = cursor.position
-    seen = set(cursor.seen_ids)
-    for record in records:
-        if record.modified_at is None:
-            continue
-        if position is None or record.modified_at > position:
-            position, seen = record.modified_at, {_token(record)}
-        elif record.modified_at == position:
-            seen.add(_token(record))
-    return Cursor(position=position, seen_ids=frozenset(seen))
 
 
 # --- deal ↔ contact associations ---------------------------------------------------------------

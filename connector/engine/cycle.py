@@ -10,17 +10,24 @@ its echoes write nothing.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
 
 from connector.clock import Clock
+from connector.engine.cursors import advance, after_cursor
+from connector.engine.jsonsafe import json_safe
+from connector.engine.matching import (
+    already_linked,
+    claimed_partners,
+    duplicate,
+    id_order,
+    make_pair,
+    missing_partner,
+)
+from connector.engine.outcome import Outcome, dead_letter
 from connector.engine.pairs import Pair, PairPlan, PlannedWrite, Rejection
 from connector.engine.plan import (
     HUBSPOT_ID_PROPERTY,
@@ -37,7 +44,6 @@ from connector.state import (
     AuditEntry,
     AuditOutcome,
     Link,
-    NewDeadLetter,
     NewLink,
     NewSnapshot,
     StateStore,
@@ -153,7 +159,7 @@ class Cycle:
                     self.object(side), self.fields(side), cursor.position
                 )
             )
-            for chunk in chunked(_after_cursor(changes, cursor), CHUNK):
+            for chunk in chunked(after_cursor(changes, cursor), CHUNK):
                 cursor = self.process(side, chunk, cursor, result) or cursor
                 if self.should_stop():
                     return result
@@ -186,7 +192,7 @@ class Cycle:
         result.counts[side].unchanged += len(chunk) - sum(1 for p in plans if not p.is_noop)
         for plan in plans:
             result.notes.extend(plan.notes)
-        new_cursor = _advance(cursor, chunk) if cursor is not None else None
+        new_cursor = advance(cursor, chunk) if cursor is not None else None
         if self.dry_run:
             return new_cursor
         outcome = self.execute(plans, result)
@@ -225,9 +231,9 @@ class Cycle:
             partner = partners.get(partner_id)
             snap = snapshots.get((link.id, Side.SALESFORCE))
             if partner is None:
-                rejected.append(_missing_partner(record, link, other))
+                rejected.append(missing_partner(record, link, other))
                 continue
-            pairs.append(_make_pair(record, partner, link.id, snap.fields if snap else None))
+            pairs.append(make_pair(record, partner, link.id, snap.fields if snap else None))
         unlinked = [r for r in chunk if r.id not in links]
         pairs += self._match(tx, side, unlinked, rejected)
         return pairs, rejected
@@ -287,7 +293,7 @@ class Cycle:
                     or self._points_elsewhere(partner, record)
                 ):
                     continue
-                pairs.append(_make_pair(record, partner, None, None))
+                pairs.append(make_pair(record, partner, None, None))
                 claimed.add(record.id)
         rest = [r for r in unlinked if r.id not in claimed]
         identity = self.field_map.identity
@@ -297,7 +303,7 @@ class Cycle:
         for record in rest:
             key = identity.key(record.get(key_field))
             if key is None:
-                pairs.append(_make_pair(record, None, None, None))
+                pairs.append(make_pair(record, None, None, None))
                 continue
             keyed.setdefault(key, []).append(record)
         candidates: dict[str, list[Record]] = {}
@@ -311,9 +317,9 @@ class Cycle:
                     candidates.setdefault(key, []).append(found_record)
         taken = self._linked_ids(tx, other, [r.id for rs in candidates.values() for r in rs])
         for key, records in keyed.items():
-            first, *duplicates = sorted(records, key=_id_order)
+            first, *duplicates = sorted(records, key=id_order)
             for dup in duplicates:
-                rejected.append(_duplicate(dup, first, key))
+                rejected.append(duplicate(dup, first, key))
             everyone = candidates.get(key, [])
             free = sorted(
                 (
@@ -323,13 +329,13 @@ class Cycle:
                     and c.id not in claimed_partners(pairs, other)
                     and not self._points_elsewhere(c, first)
                 ),
-                key=_id_order,
+                key=id_order,
             )
             if everyone and not free:
-                rejected.append(_already_linked(first, everyone[0], key))
+                rejected.append(already_linked(first, everyone[0], key))
                 continue
             partner = free[0] if free else None
-            pairs.append(_make_pair(first, partner, None, None, match_key=key))
+            pairs.append(make_pair(first, partner, None, None, match_key=key))
         return pairs
 
     def _linked_ids(self, tx: StateTx, side: Side, ids: list[str]) -> set[str]:
@@ -339,9 +345,9 @@ class Cycle:
             return set(tx.links_by_salesforce_ids(self.pipeline, self.object(side), ids))
         return set(tx.links_by_hubspot_ids(self.pipeline, self.object(side), ids))
 
-    def execute(self, plans: list[PairPlan], result: CycleResult) -> _Outcome:
+    def execute(self, plans: list[PairPlan], result: CycleResult) -> Outcome:
         """Write every planned change in full batches; creates get their follow-up writes."""
-        outcome = _Outcome()
+        outcome = Outcome()
         by_side: dict[Side, list[tuple[PairPlan, PlannedWrite]]] = {s: [] for s in Side}
         for plan in plans:
             if plan.rejection is not None:
@@ -386,7 +392,7 @@ class Cycle:
         return outcome
 
     def _write_followups(
-        self, followups: list[PairPlan], outcome: _Outcome, result: CycleResult
+        self, followups: list[PairPlan], outcome: Outcome, result: CycleResult
     ) -> None:
         """After a create, the source learns the new record's id (and nothing else changes)."""
         by_side: dict[Side, list[tuple[PairPlan, PlannedWrite]]] = {s: [] for s in Side}
@@ -422,7 +428,7 @@ class Cycle:
                     yield plan, write, res
 
     def commit(
-        self, side: Side, outcome: _Outcome, cursor: Cursor | None, result: CycleResult
+        self, side: Side, outcome: Outcome, cursor: Cursor | None, result: CycleResult
     ) -> None:
         """Links, snapshots, dead letters, audit and the cursor: one transaction."""
         now = self.clock()
@@ -455,9 +461,7 @@ class Cycle:
                     link_id = link_ids.get((pair.salesforce.object, pair.salesforce.id))
                 if link_id is None:
                     continue
-                snapshots.append(
-                    NewSnapshot(link_id, Side.SALESFORCE, _json_safe(plan.agreed), now)
-                )
+                snapshots.append(NewSnapshot(link_id, Side.SALESFORCE, json_safe(plan.agreed), now))
                 audit += [
                     AuditEntry(
                         pipeline=self.pipeline,
@@ -477,7 +481,9 @@ class Cycle:
                 tx.put_snapshots(snapshots)
             if audit:
                 tx.add_audit(audit)
-            letters = [_letter(plan, rejection, write) for plan, rejection, write in outcome.failed]
+            letters = [
+                dead_letter(plan, rejection, write) for plan, rejection, write in outcome.failed
+            ]
             if letters:
                 tx.add_dead_letters(self.pipeline, self.run_id, letters)
             for letter, (_plan, rejection, _write) in zip(letters, outcome.failed, strict=True):
@@ -485,210 +491,6 @@ class Cycle:
                 result.failed_keys.add(letter.record_key)
             if cursor is not None:
                 tx.set_cursor(self.pipeline, side, self.object(side), cursor)
-
-
-@dataclass
-class _Outcome:
-    """What the writes of one chunk came to, pair by pair."""
-
-    ok: dict[int, tuple[PairPlan, Pair]] = field(default_factory=dict)
-    failed: list[tuple[PairPlan, Rejection, PlannedWrite | None]] = field(default_factory=list)
-    links: dict[int, Pair] = field(default_factory=dict)
-    _failed_ids: set[int] = field(default_factory=set)
-    _link_keys: dict[int, int] = field(default_factory=dict)
-
-    def succeed(self, plan: PairPlan, pair: Pair) -> None:
-        key = id(plan.pair)
-        if key in self._failed_ids:
-            return
-        current = self.ok.get(key)
-        self.ok[key] = (current[0] if current else plan, self.links.get(key, pair))
-
-    def link(self, plan: PairPlan, pair: Pair) -> None:
-        self.links[id(plan.pair)] = pair
-        self._link_keys[id(pair)] = id(plan.pair)
-        if id(plan.pair) in self.ok:
-            self.ok[id(plan.pair)] = (self.ok[id(plan.pair)][0], pair)
-
-    def replan(self, plan: PairPlan) -> None:
-        """A follow-up plan replaces the create's plan: its snapshot is the agreed state."""
-        # Fix: this searched every link for every follow-up, comparing whole records: a chunk
-        # of n creates cost n² comparisons (10,000 new leads: minutes of CPU; see
-        # bench/sync_leads.py). A follow-up is planned on the very pair ``link`` stored.
-        key = self._link_keys.get(id(plan.pair))
-        if key is not None and self.links.get(key) is plan.pair:
-            self.ok[key] = (plan, plan.pair)
-            return
-        for key, pair in self.links.items():
-            if pair is plan.pair or (
-                pair.salesforce == plan.pair.salesforce and pair.hubspot == plan.pair.hubspot
-            ):
-                self.ok[key] = (plan, pair)
-
-    def fail(self, plan: PairPlan, rejection: Rejection, write: PlannedWrite | None = None) -> None:
-        key = id(plan.pair)
-        self._failed_ids.add(key)
-        self.ok.pop(key, None)
-        if key not in {id(p.pair) for p, _, _ in self.failed}:
-            self.failed.append((plan, rejection, write))
-
-    def succeeded(self) -> Iterable[tuple[PairPlan, Pair]]:
-        return list(self.ok.values())
-
-    def pairs_to_link(self) -> list[Pair]:
-        """Pairs that succeeded with both sides present and no stored link yet."""
-        found = []
-        for _plan, pair in self.ok.values():
-            if pair.link_id is None and pair.salesforce is not None and pair.hubspot is not None:
-                found.append(pair)
-        return found
-
-
-def _after_cursor(records: Iterable[Record], cursor: Cursor) -> Iterator[Record]:
-    """Skip what the cursor already covers: records at its instant in the version it has seen."""
-    seen: set[str] = set()
-    for record in records:
-        if record.id in seen:
-            continue
-        seen.add(record.id)
-        if (
-            cursor.position is not None
-            and record.modified_at is not None
-            and record.modified_at <= cursor.position
-            and (record.modified_at < cursor.position or _seen_token(record) in cursor.seen_ids)
-        ):
-            continue
-        yield record
-
-
-def _advance(cursor: Cursor, chunk: Sequence[Record]) -> Cursor:
-    """The cursor after ``chunk``: the newest time read, and what was read at that time."""
-    position = cursor.position
-    # Fix: only the version processed last is the one to skip. Keeping every version seen at
-    # this instant skipped a value put back within the same second after crmsync had synced
-    # another one (A, then B, then A again: A read as done). One token per id, kept in a dict
-    # so that thousands of records sharing one stamp cost linear time.
-    # (tests/e2e/sync/test_incremental.py::
-    # test_a_value_put_back_in_the_same_second_after_a_sync_syncs)
-    latest = {token.partition(":")[0]: token for token in cursor.seen_ids}
-    for record in chunk:
-        if record.modified_at is None:
-            continue
-        if position is None or record.modified_at > position:
-            position = record.modified_at
-            latest = {record.id: _seen_token(record)}
-        elif record.modified_at == position:
-            latest[record.id] = _seen_token(record)
-    return Cursor(position=position, seen_ids=frozenset(latest.values()))
-
-
-def _seen_token(record: Record) -> str:
-    """A record's id and a digest of the values read, for the cursor's instant.
-
-    Fix: the cursor used to remember only the ids read at its instant, so an edit made within
-    that same instant (Salesforce stamps whole seconds: an edit in the second after crmsync read
-    or wrote the record) was taken for the version already processed and never synced. With the
-    values in the token, only the very version processed is skipped. (Shown by
-    tests/e2e/sync/test_incremental.py::test_an_edit_in_the_same_second_as_the_last_read_syncs.)
-    """
-    body = json.dumps(_json_safe(dict(record.fields)), sort_keys=True, separators=(",", ":"))
-    return f"{record.id}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"
-
-
-def _make_pair(
-    record: Record,
-    partner: Record | None,
-    link_id: int | None,
-    snapshot: Any,
-    match_key: str | None = None,
-) -> Pair:
-    sf = record if record.side is Side.SALESFORCE else partner
-    hs = record if record.side is Side.HUBSPOT else partner
-    return Pair(salesforce=sf, hubspot=hs, link_id=link_id, snapshot=snapshot, match_key=match_key)
-
-
-def claimed_partners(pairs: Sequence[Pair], side: Side) -> set[str]:
-    """Ids on ``side`` that pairs built so far already use."""
-    return {r.id for pair in pairs if (r := pair.record(side)) is not None}
-
-
-def _id_order(record: Record) -> tuple[int, str]:
-    return (len(record.id), record.id)
-
-
-def _missing_partner(record: Record, link: Link, other: Side) -> PairPlan:
-    partner = link.hubspot_id if other is Side.HUBSPOT else link.salesforce_id
-    message = (
-        f"{record.object} {record.id} is linked to {other.value} record {partner}, which no "
-        "longer exists there (deleted or merged?); not re-created automatically"
-    )
-    pair = _make_pair(record, None, link.id, None)
-    return PairPlan(pair=pair, rejection=Rejection(other, "PARTNER_MISSING", message))
-
-
-def _duplicate(dup: Record, first: Record, key: str) -> PairPlan:
-    message = (
-        f"{dup.object} {dup.id} has the same e-mail ({key}) as {first.object} {first.id} in "
-        f"{dup.side.value}; only one can be linked — merge the duplicates"
-    )
-    return PairPlan(
-        pair=_make_pair(dup, None, None, None, key),
-        rejection=Rejection(dup.side, "DUPLICATE_MATCH_KEY", message),
-    )
-
-
-def _already_linked(record: Record, partner: Record, key: str) -> PairPlan:
-    message = (
-        f"{record.object} {record.id} has the e-mail {key} of {partner.object} {partner.id}, "
-        "which is already linked to another record; merge the duplicates"
-    )
-    return PairPlan(
-        pair=_make_pair(record, None, None, None, key),
-        rejection=Rejection(record.side, "DUPLICATE_MATCH_KEY", message),
-    )
-
-
-def _letter(plan: PairPlan, rejection: Rejection, write: PlannedWrite | None) -> NewDeadLetter:
-    pair = plan.pair
-    record = pair.record(rejection.side) or pair.record(rejection.side.other)
-    assert record is not None
-    payload: dict[str, Any] = {
-        "record": _json_safe(dict(record.fields)),
-        "source": record.side.value,
-    }
-    if write is not None:
-        payload["write"] = {
-            "kind": write.op.kind.value,
-            "object": write.op.object,
-            "id": write.op.id,
-            "key_field": write.op.key_field,
-            "key_value": write.op.key_value,
-            "fields": _json_safe(dict(write.op.fields)),
-        }
-    if rejection.field:
-        payload["field"] = rejection.field
-    target_object = write.op.object if write is not None else record.object
-    return NewDeadLetter(
-        side=rejection.side,
-        object=target_object,
-        record_key=f"{record.side.value}:{record.object}:{record.id}",
-        record_id=record.id,
-        payload=payload,
-        error_code=rejection.code,
-        error_message=rejection.message,
-    )
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
 
 
 def summarise(results: Sequence[CycleResult]) -> Counter[str]:
