@@ -46,9 +46,10 @@ class Record:
 class Cursor:
     """How far a pipeline has read one object of one system.
 
-    ``position`` is the greatest modification time fully processed; ``seen_ids`` are the ids
-    already processed *at* that time, because both systems give equal timestamps to different
-    records and a read must overlap that instant without processing them twice.
+    ``position`` is the greatest modification time fully processed; ``seen_ids`` are the record
+    versions (``id:digest`` tokens, see ``engine/cursors.py``) already processed *at* that time,
+    because both systems give equal timestamps to different records and a read must overlap that
+    instant without processing the same version twice.
     """
 
     position: datetime | None = None
