@@ -16,47 +16,11 @@ from rich.console import Console
 
 from connector.config import config_from_text
 from connector.emulators.demo import demo_seed
-from connector.emulators.run import SALESFORCE_CLIENT_ID, emulators
+from connector.emulators.run import config_text, emulators
 from connector.errors import ExitCode
 from connector.state import StateStore
 
 console = Console(highlight=False)
-
-MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
-
-_CONFIG = """\
-[state]
-url = "sqlite:///{state}"
-
-[salesforce]
-login_url = "{salesforce}"
-client_id = "{client_id}"
-client_secret_file = "{secrets}/salesforce_client_secret"
-ca_bundle = "{ca}"
-
-[hubspot]
-base_url = "{hubspot}"
-access_token_file = "{secrets}/hubspot_access_token"
-ca_bundle = "{ca}"
-
-[[pipelines]]
-name = "leads"
-salesforce_object = "Lead"
-hubspot_object = "contacts"
-mapping = "{mappings}/leads.toml"
-
-[[pipelines]]
-name = "contacts"
-salesforce_object = "Contact"
-hubspot_object = "contacts"
-mapping = "{mappings}/contacts.toml"
-
-[[pipelines]]
-name = "opportunities"
-salesforce_object = "Opportunity"
-hubspot_object = "deals"
-mapping = "{mappings}/opportunities.toml"
-"""
 
 
 def run_demo(leads: int = 2000) -> int:
@@ -76,15 +40,7 @@ def run_demo(leads: int = 2000) -> int:
                 f"{running.hubspot.url}; seeded {seed.summary()}",
                 markup=False,
             )
-            text = _CONFIG.format(
-                state=root / "crmsync.db",
-                salesforce=running.salesforce.url,
-                hubspot=running.hubspot.url,
-                client_id=SALESFORCE_CLIENT_ID,
-                secrets=running.secrets_dir,
-                ca=running.tls.ca_path,
-                mappings=MAPPINGS,
-            )
+            text = config_text(running, f"sqlite:///{root / 'crmsync.db'}")
             config = config_from_text(text, root / "crmsync.toml", environ={})
             results = sync_pipelines(config, config.file.pipelines)
             for result in results:

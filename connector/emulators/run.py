@@ -12,7 +12,7 @@ import os
 import signal
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +44,59 @@ class RunningEmulators:
             response = client.get(url) if payload is None else client.post(url, json=payload)
         response.raise_for_status()
         return response.json()
+
+
+DEFAULT_PIPELINES = (
+    ("leads", "Lead", "contacts"),
+    ("contacts", "Contact", "contacts"),
+    ("opportunities", "Opportunity", "deals"),
+)
+MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
+
+
+def config_text(
+    running: RunningEmulators,
+    state_url: str,
+    *,
+    pipelines: Sequence[str] | None = None,
+    mappings: Path = MAPPINGS,
+    schedule: str | None = None,
+    extra: str = "",
+) -> str:
+    """A ``crmsync.toml`` that points at these emulators with their demo credentials.
+
+    ``pipelines`` picks among leads, contacts and opportunities (all by default); ``extra`` is
+    appended as is (a ``[daemon]`` table, say).
+    """
+    lines = [
+        "[state]",
+        f'url = "{state_url}"',
+        "",
+        "[salesforce]",
+        f'login_url = "{running.salesforce.url}"',
+        f'client_id = "{SALESFORCE_CLIENT_ID}"',
+        f'client_secret_file = "{running.secrets_dir}/salesforce_client_secret"',
+        f'ca_bundle = "{running.tls.ca_path}"',
+        "",
+        "[hubspot]",
+        f'base_url = "{running.hubspot.url}"',
+        f'access_token_file = "{running.secrets_dir}/hubspot_access_token"',
+        f'ca_bundle = "{running.tls.ca_path}"',
+    ]
+    for name, salesforce_object, hubspot_object in DEFAULT_PIPELINES:
+        if pipelines is not None and name not in pipelines:
+            continue
+        lines += [
+            "",
+            "[[pipelines]]",
+            f'name = "{name}"',
+            f'salesforce_object = "{salesforce_object}"',
+            f'hubspot_object = "{hubspot_object}"',
+            f'mapping = "{mappings}/{name}.toml"',
+        ]
+        if schedule is not None:
+            lines.append(f'schedule = "{schedule}"')
+    return "\n".join(lines) + "\n" + (f"\n{extra.strip()}\n" if extra.strip() else "")
 
 
 def write_demo_secrets(secrets_dir: Path) -> None:

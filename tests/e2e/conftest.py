@@ -11,8 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.demo import _CONFIG, MAPPINGS
-from connector.emulators.run import SALESFORCE_CLIENT_ID, RunningEmulators, emulators
+from connector.emulators.run import RunningEmulators, config_text, emulators
 
 
 @dataclass
@@ -44,15 +43,5 @@ def site(tmp_path: Path) -> Iterator[Site]:
     with emulators(tls_dir=tmp_path / "tls") as running:
         state = tmp_path / "crmsync.db"
         config = tmp_path / "crmsync.toml"
-        config.write_text(
-            _CONFIG.format(
-                state=state,
-                salesforce=running.salesforce.url,
-                hubspot=running.hubspot.url,
-                client_id=SALESFORCE_CLIENT_ID,
-                secrets=running.secrets_dir,
-                ca=running.tls.ca_path,
-                mappings=MAPPINGS,
-            )
-        )
+        config.write_text(config_text(running, f"sqlite:///{state}"))
         yield Site(running, config, state)

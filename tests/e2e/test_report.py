@@ -24,46 +24,13 @@ from typing import Any
 import pytest
 
 from connector.config import config_from_text
-from connector.emulators.run import SALESFORCE_CLIENT_ID, RunningEmulators, emulators
+from connector.emulators.run import RunningEmulators, config_text, emulators
 from connector.engine.runner import sync_pipelines
 from connector.report import Report, build_report, render
 from connector.state import StateStore
-from tests.e2e.cli import REPO, Result, crmsync
+from tests.e2e.cli import Result, crmsync
 
 HOSTILE_COMPANY = '<script>alert("pwned")</script> & Sons'
-CONFIG = """\
-[state]
-url = "sqlite:///{state}"
-
-[salesforce]
-login_url = "{salesforce}"
-client_id = "{client_id}"
-client_secret_file = "{secrets}/salesforce_client_secret"
-ca_bundle = "{ca}"
-
-[hubspot]
-base_url = "{hubspot}"
-access_token_file = "{secrets}/hubspot_access_token"
-ca_bundle = "{ca}"
-
-[[pipelines]]
-name = "leads"
-salesforce_object = "Lead"
-hubspot_object = "contacts"
-mapping = "{mappings}/leads.toml"
-
-[[pipelines]]
-name = "contacts"
-salesforce_object = "Contact"
-hubspot_object = "contacts"
-mapping = "{mappings}/contacts.toml"
-
-[[pipelines]]
-name = "opportunities"
-salesforce_object = "Opportunity"
-hubspot_object = "deals"
-mapping = "{mappings}/opportunities.toml"
-"""
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
 REPORT_AT = T0 + timedelta(hours=30)
@@ -247,16 +214,8 @@ class World:
         assert all(r.counts for r in results)
 
 
-def config_text(running: RunningEmulators, state: Path) -> str:
-    return CONFIG.format(
-        state=state,
-        salesforce=running.salesforce.url,
-        hubspot=running.hubspot.url,
-        client_id=SALESFORCE_CLIENT_ID,
-        secrets=running.secrets_dir,
-        ca=running.tls.ca_path,
-        mappings=REPO / "mappings",
-    )
+def state_config(running: RunningEmulators, state: Path) -> str:
+    return config_text(running, f"sqlite:///{state}")
 
 
 @pytest.fixture(scope="module")
@@ -273,7 +232,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             payload = {"lead_id": by_name[first], "stage": stage, "amount": 5000}
             running.admin(running.salesforce, "convert-lead", payload)
         config_path = root / "crmsync.toml"
-        config_path.write_text(config_text(running, root / "crmsync.db"))
+        config_path.write_text(state_config(running, root / "crmsync.db"))
         world = World(running, config_path, root)
         world.sync(T0)
         world.edit_lead("Fay", Status="Working - Contacted")
@@ -412,7 +371,7 @@ def test_table_format_prints_every_section(world: World) -> None:
 
 def test_no_state_yet_says_so_and_still_counts_the_systems(world: World, tmp_path: Path) -> None:
     fresh = tmp_path / "fresh.toml"
-    fresh.write_text(config_text(world.running, tmp_path / "empty.db"))
+    fresh.write_text(state_config(world.running, tmp_path / "empty.db"))
 
     report = world.report_json(fresh)
 

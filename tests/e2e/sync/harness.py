@@ -28,7 +28,7 @@ from typing import Any
 
 from connector.clock import ENV_VAR, parse_instant
 from connector.config import Config, config_from_text
-from connector.emulators.run import SALESFORCE_CLIENT_ID, RunningEmulators, emulators
+from connector.emulators.run import RunningEmulators, config_text, emulators
 from connector.engine.cycle import CycleResult
 from connector.mapping import compile_mapping
 from connector.model import CallStats, Side
@@ -210,15 +210,11 @@ class SyncEnv:
         return target
 
     def write_config(self) -> None:
-        r = self.running
         self.config_path.write_text(
-            _CONFIG.format(
-                state=self.db_path,
-                salesforce=r.salesforce.url,
-                hubspot=r.hubspot.url,
-                client_id=SALESFORCE_CLIENT_ID,
-                secrets=r.secrets_dir,
-                ca=r.tls.ca_path,
+            config_text(
+                self.running,
+                f"sqlite:///{self.db_path}",
+                pipelines=["leads"],
                 mappings=self.mappings,
             ),
             encoding="utf-8",
@@ -543,26 +539,3 @@ def make_env(
     env = SyncEnv(running, root, sf, hs)
     env.reset()
     return env
-
-
-_CONFIG = """\
-[state]
-url = "sqlite:///{state}"
-
-[salesforce]
-login_url = "{salesforce}"
-client_id = "{client_id}"
-client_secret_file = "{secrets}/salesforce_client_secret"
-ca_bundle = "{ca}"
-
-[hubspot]
-base_url = "{hubspot}"
-access_token_file = "{secrets}/hubspot_access_token"
-ca_bundle = "{ca}"
-
-[[pipelines]]
-name = "leads"
-salesforce_object = "Lead"
-hubspot_object = "contacts"
-mapping = "{mappings}/leads.toml"
-"""

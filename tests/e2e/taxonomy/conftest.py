@@ -20,8 +20,7 @@ import pytest
 
 from connector.clock import ENV_VAR
 from connector.config import Config, config_from_text
-from connector.demo import _CONFIG, MAPPINGS
-from connector.emulators.run import SALESFORCE_CLIENT_ID, RunningEmulators, emulators
+from connector.emulators.run import RunningEmulators, config_text, emulators
 from connector.engine.cycle import CycleResult
 from connector.engine.runner import sync_pipelines
 from connector.state import AuditEntry, DeadLetter, StateStore
@@ -159,15 +158,5 @@ def world(running: RunningEmulators, tmp_path: Path, monkeypatch: pytest.MonkeyP
     # Several syncs a second are normal here; the portal's search limit is not under test.
     running.admin(running.hubspot, "settings", {"search_per_second": 100})
     config = tmp_path / "crmsync.toml"
-    config.write_text(
-        _CONFIG.format(
-            state=tmp_path / "crmsync.db",
-            salesforce=running.salesforce.url,
-            hubspot=running.hubspot.url,
-            client_id=SALESFORCE_CLIENT_ID,
-            secrets=running.secrets_dir,
-            ca=running.tls.ca_path,
-            mappings=MAPPINGS,
-        )
-    )
+    config.write_text(config_text(running, f"sqlite:///{tmp_path / 'crmsync.db'}"))
     return World(running, config, monkeypatch)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.demo import MAPPINGS
+from connector.emulators.run import MAPPINGS
 from connector.engine.sla import mql_periods, sla_breaches
 from connector.errors import ConfigError
 from connector.taxonomy import load_taxonomy
