@@ -79,6 +79,10 @@ class WriteOp:
     key_field: str | None = None
     key_value: str | None = None
     ref: str = ""
+    # What the caller read from the target just before planning this write: its field values
+    # for an update, ``{}`` for a record it looked for and did not find. ``None``: unknown.
+    # Lets an adapter skip reading the record again (HubSpot's lifecycle-stage check).
+    known: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -232,6 +232,7 @@ def _update(pair: Pair, side: Side, fields: Mapping[str, Any]) -> PlannedWrite |
         fields={c.field: c.new for c in changes},
         id=record.id,
         ref=pair.label,
+        known=record.fields,
     )
     return PlannedWrite(side=side, op=op, changes=changes, reason="update")
 
@@ -283,6 +284,8 @@ def _plan_create(pair: Pair, ctx: PlanContext, *, source: Record) -> PairPlan:
         key_field=key_field,
         key_value=key_value,
         ref=pair.label,
+        # Matching looked for the record by this key and found nothing.
+        known={},
     )
     changes = tuple(FieldChange(name, None, value) for name, value in fields.items())
     write = PlannedWrite(side=target, op=op, changes=changes, reason="create")

@@ -279,7 +279,14 @@ class HubSpotWriter:
         ]
         if not moving:
             return {}
-        current = self._current_stages(object_type, ops, moving)
+        # What the engine read just before planning is current enough: only ops without it
+        # cost a read (a known-absent record has no stage to clear).
+        unknown = [i for i in moving if ops[i].known is None]
+        current = self._current_stages(object_type, ops, unknown) if unknown else {}
+        for i in moving:
+            known = ops[i].known
+            if known is not None and ops[i].id is not None and LIFECYCLE in known:
+                current[i] = (ops[i].id or "", known.get(LIFECYCLE))
         backward: list[tuple[int, str]] = []
         for i in moving:
             record_id, stage = current.get(i, (None, None))
