@@ -154,25 +154,24 @@ def candidates(
     return found
 
 
-# Reads a sync or backfill is made of (the others: the login, owners and counts).
-MAIN_READS = frozenset(
-    {"sf-changes", "sf-all", "sf-match", "sf-by-id", "hs-read", "hs-search", "hs-list"}
-)
+# How a run reads a side's records (its changes, or everything for a backfill) ...
+SIDE_READS = frozenset({"sf-changes", "sf-all", "hs-search", "hs-list"})
+# ... and how it reads the partners of those records, by id or by e-mail.
+PARTNER_READS = frozenset({"sf-match", "sf-by-id", "hs-read"})
 
 
 def tier(moment: Moment) -> int:
     """Which pass of ``choose`` covers a moment's stratum; lower passes come first.
 
-    0: a write whose answer is lost, a main read killed while held; 1: right after a write
-    (between chunk commits when the chunk ended); 2: a write killed while held, right after a
-    main read, the login and owners killed while held; 3: anything else.
+    0: every write in every mode (never applied, applied with its answer lost, answered) and
+    each side's read killed while held; 1: partner and e-mail reads killed while held; 2:
+    right after a read, and the login, owners and counts killed while held; 3: the rest.
     """
-    main_read = moment.kind in MAIN_READS
-    if (moment.is_write and moment.mode is Mode.LOST) or (main_read and moment.mode is Mode.BEFORE):
+    if moment.is_write or (moment.kind in SIDE_READS and moment.mode is Mode.BEFORE):
         return 0
-    if moment.is_write and moment.mode is Mode.AFTER:
+    if moment.kind in PARTNER_READS and moment.mode is Mode.BEFORE:
         return 1
-    if moment.is_write or main_read or moment.mode is Mode.BEFORE:
+    if moment.kind in SIDE_READS | PARTNER_READS or moment.mode is Mode.BEFORE:
         return 2
     return 3
 
