@@ -66,8 +66,9 @@ def print_result(result: CycleResult, *, dry_run: bool) -> None:
     notes = list(dict.fromkeys(result.notes))
     for note in notes[:NOTES_SHOWN]:
         console.print(f"  note: {note}", markup=False)
-    if len(notes) > NOTES_SHOWN:
-        console.print(f"  ... and {len(notes) - NOTES_SHOWN} more notes", markup=False)
+    hidden = len(notes) - min(len(notes), NOTES_SHOWN) + result.notes_dropped
+    if hidden:
+        console.print(f"  ... and {hidden} more notes", markup=False)
     counts = result.as_counts()
     parts = []
     for side in (Side.SALESFORCE, Side.HUBSPOT):

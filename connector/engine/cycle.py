@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from connector.clock import Clock
@@ -54,6 +54,7 @@ from connector.systems.base import CrmSystem, chunked
 log = logging.getLogger(__name__)
 
 CHUNK = 200
+NOTES_KEPT = 200
 
 
 class LeaseLost(Transient):
@@ -84,12 +85,21 @@ class CycleResult:
     )
     plans: list[PairPlan] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    notes_dropped: int = 0
     api_calls: dict[Side, int] = field(default_factory=dict)
     failed_keys: set[str] = field(default_factory=set)
 
     @property
     def dead_lettered(self) -> int:
         return sum(c.dead_lettered for c in self.counts.values())
+
+    def add_notes(self, notes: Iterable[str]) -> None:
+        """Keep the first notes of a run and count the rest: a backfill must not grow with them."""
+        for note in notes:
+            if len(self.notes) < NOTES_KEPT:
+                self.notes.append(note)
+            else:
+                self.notes_dropped += 1
 
     def as_counts(self) -> dict[str, dict[str, int]]:
         out = {side.value: counts.as_dict() for side, counts in self.counts.items()}
@@ -191,7 +201,7 @@ class Cycle:
         # test_every_record_read_is_counted_as_written_unchanged_or_dead_lettered)
         result.counts[side].unchanged += len(chunk) - sum(1 for p in plans if not p.is_noop)
         for plan in plans:
-            result.notes.extend(plan.notes)
+            result.add_notes(plan.notes)
         new_cursor = advance(cursor, chunk) if cursor is not None else None
         if self.dry_run:
             return new_cursor
