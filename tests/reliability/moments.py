@@ -163,17 +163,16 @@ PARTNER_READS = frozenset({"sf-match", "sf-by-id", "hs-read"})
 def tier(moment: Moment) -> int:
     """Which pass of ``choose`` covers a moment's stratum; lower passes come first.
 
-    0: every write in every mode (never applied, applied with its answer lost, answered) and
-    each side's read killed while held; 1: partner and e-mail reads killed while held; 2:
-    right after a read, and the login, owners and counts killed while held; 3: the rest.
+    0: every write in every mode (never applied, applied with its answer lost, answered), and
+    each side's read and each partner or e-mail read killed while held; 1: right after a
+    read, and the login, owners and counts killed while held; 2: the rest.
     """
-    if moment.is_write or (moment.kind in SIDE_READS and moment.mode is Mode.BEFORE):
+    reads = SIDE_READS | PARTNER_READS
+    if moment.is_write or (moment.kind in reads and moment.mode is Mode.BEFORE):
         return 0
-    if moment.kind in PARTNER_READS and moment.mode is Mode.BEFORE:
+    if moment.kind in reads or moment.mode is Mode.BEFORE:
         return 1
-    if moment.kind in SIDE_READS | PARTNER_READS or moment.mode is Mode.BEFORE:
-        return 2
-    return 3
+    return 2
 
 
 def choose(pool: Iterable[Moment], count: int, rng: random.Random) -> list[Moment]:
@@ -182,7 +181,7 @@ def choose(pool: Iterable[Moment], count: int, rng: random.Random) -> list[Momen
     rng.shuffle(shuffled)
     chosen: list[Moment] = []
     strata: set[tuple[str, Mode]] = set()
-    for level in range(4):
+    for level in range(3):
         for moment in shuffled:
             stratum = (moment.kind, moment.mode)
             if tier(moment) == level and stratum not in strata and len(chosen) < count:
