@@ -71,7 +71,9 @@ QUERY_URI_BUDGET = 12_000
 # A record id: 15 (case-sensitive) or 18 (case-safe) letters and digits.
 _RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 COLLECTION_SIZE = 200
-BULK_PAGE = 50_000
+# Records per Bulk API 2.0 result page. Each page is held as CSV text while it is parsed, so
+# a smaller page keeps a backfill's memory flat; 10,000 rows cost one call per 10,000 records.
+BULK_PAGE = 10_000
 # Salesforce may answer smaller pages than asked, never larger; 2,000 is its maximum.
 _BATCH_HEADER = {"Sforce-Query-Options": f"batchSize={QUERY_PAGE}"}
 # Request-level codes that mean the mapping or config names something the org lacks.
