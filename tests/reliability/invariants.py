@@ -4,9 +4,10 @@
   (Salesforce keeps the e-mails seeded twice on purpose, and no more);
 - ``cursors_behind_writes``: a cursor is never ahead of what was written. Every record whose
   modification time is before a side's cursor position (or at it, among the ids the cursor
-  has seen) is reflected on the other side: linked both ways with its text fields equal, or
-  in an open dead letter; a HubSpot prospect below the handoff gate needs no lead. Records the
-  connector wrote after reading them are newer than the cursor, and are read again next time;
+  has seen) is reflected on the other side: linked both ways (with its text fields equal
+  when the partner is covered by its own cursor too), or in an open dead letter; a HubSpot
+  prospect below the handoff gate needs no lead. Records the connector wrote after reading
+  them are newer than the cursor, and are read again next time;
 - ``dead_letters``: letters only for planted bad records, never two for one record, none
   settled behind the admin's back; once a run has finished, exactly one open letter each;
 - ``converged``: every lead but the planted ones has its contact and both agree field by field;
