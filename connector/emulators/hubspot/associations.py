@@ -32,7 +32,13 @@ from connector.emulators.hubspot.errors import (
     validation_error,
 )
 from connector.emulators.hubspot.schema import OBJECT_TYPE_IDS, SINGULAR, ObjectType
-from connector.emulators.hubspot.wire import body_list, query_int, read_json, read_object
+from connector.emulators.hubspot.wire import (
+    batch_answer,
+    body_list,
+    query_int,
+    read_json,
+    read_object,
+)
 
 if TYPE_CHECKING:
     from connector.emulators.hubspot.portal import Portal
@@ -178,32 +184,6 @@ class AssociationRoutes:
             sub_category="crm.associations.INVALID_OBJECT_IDS",
         )
 
-    def _answer(
-        self,
-        results: list[dict[str, Any]],
-        errors: list[dict[str, Any]],
-        started: str,
-        ok_status: int,
-    ) -> Response:
-        completed = self.portal.now_text()
-        if errors:
-            body: dict[str, Any] = {
-                "status": "COMPLETE",
-                "results": results,
-                "numErrors": len(errors),
-                "errors": errors,
-                "startedAt": started,
-                "completedAt": completed,
-            }
-            return json_response(body, 207)
-        body = {
-            "completedAt": completed,
-            "status": "COMPLETE",
-            "startedAt": started,
-            "results": results,
-        }
-        return json_response(body, ok_status)
-
     def _pair(self, from_id: int, to_id: int, type_id: int) -> dict[str, Any]:
         kind = ASSOCIATION_TYPES[type_id]
         return {
@@ -307,7 +287,9 @@ class AssociationRoutes:
                     {"from": {"id": str(from_id)}, "to": {"id": str(to_id)}, "type": kind.v3_name}
                 )
         request.state.records = len(inputs) - len(errors)
-        return self._answer(results, errors, started, self.portal.settings.create_status)
+        return batch_answer(
+            results, errors, started, self.portal.now_text(), self.portal.settings.create_status
+        )
 
     # -- v4, one pair --------------------------------------------------------------------
 
@@ -322,7 +304,9 @@ class AssociationRoutes:
             type_id = DEFAULT_TYPES[(from_type, to_type)]
             self.portal.links.add(from_id, to_id, type_id)
         request.state.records = 1
-        return self._answer(self._default_results(from_id, to_id, type_id), [], started, 200)
+        return batch_answer(
+            self._default_results(from_id, to_id, type_id), [], started, self.portal.now_text(), 200
+        )
 
     async def put_labelled(self, request: Request) -> Response:
         from_type, to_type = self._types(request)
@@ -412,7 +396,9 @@ class AssociationRoutes:
                 ]
                 results.append(pair)
         request.state.records = len(results)
-        return self._answer(results, errors, started, self.portal.settings.create_status)
+        return batch_answer(
+            results, errors, started, self.portal.now_text(), self.portal.settings.create_status
+        )
 
     async def batch_default(self, request: Request) -> Response:
         from_type, to_type = self._types(request)
@@ -434,7 +420,7 @@ class AssociationRoutes:
                 self.portal.links.add(from_id, to_id, type_id)
                 results.extend(self._default_results(from_id, to_id, type_id))
         request.state.records = len(inputs) - len(errors)
-        return self._answer(results, errors, started, 200)
+        return batch_answer(results, errors, started, self.portal.now_text(), 200)
 
     async def batch_read(self, request: Request) -> Response:
         from_type, to_type = self._types(request)
@@ -463,7 +449,7 @@ class AssociationRoutes:
                     continue
                 results.append({"from": {"id": raw_id}, "to": targets})
         request.state.records = len(results)
-        return self._answer(results, errors, started, 200)
+        return batch_answer(results, errors, started, self.portal.now_text(), 200)
 
     async def batch_archive(self, request: Request) -> Response:
         from_type, to_type = self._types(request)

@@ -33,6 +33,7 @@ from connector.emulators.hubspot.render import (
 )
 from connector.emulators.hubspot.store import ObjectStore, StoredRecord
 from connector.emulators.hubspot.wire import (
+    batch_answer,
     body_list,
     query_flag,
     query_int,
@@ -251,7 +252,7 @@ class ObjectRoutes:
                 results.append(read_json(self.portal, store, record, names))
         errors = [missing_objects(store, missing)] if missing else []
         request.state.records = len(results)
-        return self._batch_answer(results, errors, started, 200)
+        return batch_answer(results, errors, started, self.portal.now_text(), 200)
 
     async def batch_create(self, request: Request) -> Response:
         store = self.portal.store(request.path_params["object_type"])
@@ -275,7 +276,9 @@ class ObjectRoutes:
 
             results, errors = self._run(writer, inputs, plan, render, _trace_context)
         request.state.records = len(results)
-        return self._batch_answer(results, errors, started, self.portal.settings.create_status)
+        return batch_answer(
+            results, errors, started, self.portal.now_text(), self.portal.settings.create_status
+        )
 
     async def batch_update(self, request: Request) -> Response:
         store = self.portal.store(request.path_params["object_type"])
@@ -316,7 +319,7 @@ class ObjectRoutes:
         if missing:
             errors.insert(0, missing_objects(store, missing))
         request.state.records = len(results)
-        return self._batch_answer(results, errors, started, 200)
+        return batch_answer(results, errors, started, self.portal.now_text(), 200)
 
     async def batch_upsert(self, request: Request) -> Response:
         store = self.portal.store(request.path_params["object_type"])
@@ -347,7 +350,7 @@ class ObjectRoutes:
                 writer, items, plan, self._upsert_json(store), _upsert_context
             )
         request.state.records = len(results)
-        return self._batch_answer(results, errors, started, 200)
+        return batch_answer(results, errors, started, self.portal.now_text(), 200)
 
     def _upsert_json(self, store: ObjectStore) -> Callable[[StoredRecord, Plan], dict[str, Any]]:
         def render(record: StoredRecord, done: Plan) -> dict[str, Any]:
@@ -405,33 +408,6 @@ class ObjectRoutes:
         for current in planned:
             results.append(render(writer.apply(current), current))
         return results, errors
-
-    def _batch_answer(
-        self,
-        results: list[dict[str, Any]],
-        errors: list[dict[str, Any]],
-        started: str,
-        ok_status: int,
-    ) -> Response:
-        completed = self.portal.now_text()
-        if errors:
-            body: dict[str, Any] = {
-                "status": "COMPLETE",
-                "results": results,
-                "numErrors": len(errors),
-                "errors": errors,
-                "startedAt": started,
-                "completedAt": completed,
-            }
-            return json_response(body, 207)
-        # Key order of the recorded batch answers.
-        body = {
-            "completedAt": completed,
-            "status": "COMPLETE",
-            "startedAt": started,
-            "results": results,
-        }
-        return json_response(body, ok_status)
 
 
 def _trace_context(item: Any) -> dict[str, list[str]]:

@@ -1,4 +1,4 @@
-"""Reading requests as HubSpot does: JSON bodies, list-valued query parameters, flags.
+"""HubSpot on the wire: reading requests (JSON bodies, list parameters, flags), batch answers.
 
 List parameters (``properties``, ``associations``) arrive either comma-separated
 (hubspot-api-client sends ``properties=a,b``) or repeated (``properties=a&properties=b``);
@@ -11,8 +11,14 @@ import json
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 
-from connector.emulators.hubspot.errors import HubSpotError, error_body, validation_error
+from connector.emulators.hubspot.errors import (
+    HubSpotError,
+    error_body,
+    json_response,
+    validation_error,
+)
 
 
 async def read_json(request: Request) -> Any:
@@ -65,3 +71,31 @@ def body_list(body: dict[str, Any], name: str) -> list[Any]:
     if not isinstance(value, list):
         raise validation_error(f"Invalid input JSON on line 1, column 1: {name} must be a list")
     return value
+
+
+def batch_answer(
+    results: list[dict[str, Any]],
+    errors: list[dict[str, Any]],
+    started: str,
+    completed: str,
+    ok_status: int,
+) -> Response:
+    """A batch call's answer: ``ok_status`` when every input went through, else 207."""
+    if errors:
+        body: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "numErrors": len(errors),
+            "errors": errors,
+            "startedAt": started,
+            "completedAt": completed,
+        }
+        return json_response(body, 207)
+    # Key order of the recorded batch answers.
+    body = {
+        "completedAt": completed,
+        "status": "COMPLETE",
+        "startedAt": started,
+        "results": results,
+    }
+    return json_response(body, ok_status)
