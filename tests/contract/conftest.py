@@ -19,16 +19,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
-PG_ENV = "CRMSYNC_TEST_PG_URL"
+from tests.postgres import PG_ENV, pg_url
+
 PG_SESSION_TIME_ZONE = "America/New_York"
 
 
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[Engine]:
     """An autocommit engine on the server named by ``CRMSYNC_TEST_PG_URL``."""
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set (tests/contract/start_postgres.sh prints one)")
+    url = pg_url()
     engine = sa.create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     yield engine
     engine.dispose()

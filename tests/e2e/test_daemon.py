@@ -35,12 +35,12 @@ from connector.emulators.run import SALESFORCE_CLIENT_ID, RunningEmulators, emul
 from connector.model import Side
 from connector.state import Run, RunOutcome, StateStore
 from tests.e2e.cli import REPO, crmsync
+from tests.postgres import pg_url
 
 MAPPINGS = REPO / "mappings"
 SF_OWNER = "005Dm0000TppxXrIQI"
 HS_OWNER = "85006691"
 SECRETS = ("emulator-client-secret", "emulator-hubspot-token")
-PG_ENV = "CRMSYNC_TEST_PG_URL"
 
 CONFIG = """\
 [state]
@@ -547,9 +547,7 @@ def _salesforce_time(text: str) -> datetime:
 @pytest.fixture
 def postgresql_url() -> Iterator[str]:
     """A fresh schema in the test PostgreSQL; skipped when ``CRMSYNC_TEST_PG_URL`` is unset."""
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set (tests/contract/start_postgres.sh prints one)")
+    url = pg_url()
     admin = sa.create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     schema = f"crmsync_daemon_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:

@@ -34,13 +34,12 @@ from connector.systems.hubspot_search import parse_instant
 from connector.systems.salesforce_values import parse_datetime
 from connector.transforms import TransformContext
 from connector.transforms.builtin import date_only, datetime_utc
+from tests.postgres import pg_url
 from tests.reliability import fault_support
 from tests.reliability.fault_support import MAPPINGS, REPO, Bench, lead, mql_contact
 
 bench_emulators = fault_support.bench_emulators
 bench = fault_support.bench
-
-PG_ENV = "CRMSYNC_TEST_PG_URL"
 
 
 def _lead_by_email(bench: Bench, email: str) -> dict[str, Any]:
@@ -373,9 +372,7 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'state' / 'crmsync.db'}"
         return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"{PG_ENV} is not set (tests/contract/start_postgres.sh prints one)")
+    base = pg_url()
     schema = f"crmsync_hostile_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
