@@ -5,8 +5,8 @@ Run: ``.venv/bin/python -m bench.backfill_memory [--sizes 10000,100000]``
 Each size gets a fresh pair of emulators (no latency, HubSpot's burst limit lifted so the run
 takes minutes, not the hour the real limit would impose) holding that many leads in Salesforce
 and an empty HubSpot. ``crmsync backfill --pipeline leads`` runs as a subprocess; its peak RSS
-is the high-water mark the kernel reports for that child alone (``wait4``'s ``ru_maxrss``), so
-the emulators, which run in this process, are not counted.
+is the high-water mark of that program alone (``VmHWM``, read by ``bench/peak_rss.py`` as it
+ends), so the emulators, which run in this process, are not counted.
 """
 
 from __future__ import annotations
@@ -50,11 +50,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument(
-        "--diagnose",
-        action="store_true",
-        help="run crmsync with CycleResult.plans kept empty (bench/diag_no_plans.py)",
-    )
-    parser.add_argument(
         "--trace",
         action="store_true",
         help="print where the Python heap peaks (bench/diag_memory_peak.py; slower)",
@@ -65,13 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the config's [salesforce] bulk_threshold (default: crmsync's, 10,000)",
     )
     args = parser.parse_args(argv)
-    module = "bench.diag_no_plans" if args.diagnose else "connector"
-    env = {}
-    if args.trace:
-        module = "bench.diag_memory_peak"
-        env = {"BENCH_DROP_PLANS": "1"} if args.diagnose else {}
+    module = "bench.diag_memory_peak" if args.trace else "connector"
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    what = " (diagnosis: CycleResult.plans kept empty)" if args.diagnose else ""
+    what = ""
     if args.bulk_threshold is not None:
         what += f" (bulk_threshold {args.bulk_threshold})"
     print(f"# backfill_memory: sizes {sizes}{what}; {machine()}")
@@ -80,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     peaks: dict[int, int] = {}
     for size in sizes:
-        run, contacts = backfill(size, module, args.bulk_threshold, env)
+        run, contacts = backfill(size, module, args.bulk_threshold)
         peaks[size] = run.max_rss_kib
         print(
             f"{size:>8} {run.max_rss_kib / 1024:>13.1f} {run.seconds:>8.1f} "

@@ -3,14 +3,12 @@
 Run as ``python -m bench.diag_memory_peak <crmsync arguments>``: the CLI, unchanged, under
 ``tracemalloc``. After every tenth chunk a cycle processes, the heap in use is checked; when it
 is the highest yet, a snapshot is kept. At exit the peak and the ten source lines holding most
-of the heap in that snapshot are printed. ``BENCH_DROP_PLANS=1`` also keeps ``CycleResult.plans``
-empty (``bench/diag_no_plans.py``). This changes nothing in the product.
+of the heap in that snapshot are printed. This changes nothing in the product.
 """
 
 from __future__ import annotations
 
 import atexit
-import os
 import sys
 import tracemalloc
 from typing import Any
@@ -49,8 +47,6 @@ def _report() -> None:
 
 
 cycle.Cycle.process = _process(cycle.Cycle.process)  # type: ignore[method-assign]
-if os.environ.get("BENCH_DROP_PLANS"):
-    import bench.diag_no_plans  # noqa: F401  (its import drops CycleResult.plans)
 
 if __name__ == "__main__":
     from connector.cli import main

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from bench.peak_rss import ENV_VAR as PEAK_ENV_VAR
 from connector.clock import ENV_VAR, parse_instant
 from connector.config import Config, config_from_text
 from connector.emulators.run import SALESFORCE_CLIENT_ID, RunningEmulators, emulators
@@ -292,17 +293,22 @@ def run_cli(
     env: Mapping[str, str] | None = None,
     module: str = "connector",
 ) -> CliRun:
-    """Run crmsync in a subprocess; its peak RSS is its own (``wait4``), not the bench's.
+    """Run crmsync in a subprocess; its peak RSS is its own, not the bench's.
 
-    ``module`` is what ``python -m`` runs: crmsync itself, or a bench wrapper around it.
+    ``module`` is what ``python -m`` runs: crmsync itself, or a bench wrapper around it. It runs
+    under ``bench.peak_rss``, which reports the program's own high-water mark (see there why
+    ``wait4``'s figure would include this process's).
     """
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CRMSYNC_")}
     clean.update(env or {})
     log_path = cwd / "cli-output.txt"
+    peak_path = cwd / "cli-peak-rss.txt"
+    peak_path.unlink(missing_ok=True)
+    clean[PEAK_ENV_VAR] = str(peak_path)
     started = time.monotonic()
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", module, *args],
+            [sys.executable, "-m", "bench.peak_rss", module, *args],
             cwd=cwd,
             env={**clean, "PYTHONPATH": str(REPO)},
             stdout=log,
@@ -311,11 +317,12 @@ def run_cli(
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    # Linux reports ru_maxrss in KiB.
+    # A program killed before its end wrote no figure; wait4's (an upper bound) stands in.
+    peak = int(peak_path.read_text(encoding="utf-8")) if peak_path.exists() else usage.ru_maxrss
     return CliRun(
         proc.returncode,
         seconds,
-        int(usage.ru_maxrss),
+        int(peak),
         usage.ru_utime + usage.ru_stime,
         log_path.read_text(encoding="utf-8"),
     )
