@@ -22,6 +22,9 @@ class SystemLimits:
     read_page: int
     read_by_ids_batch: int
     search_cap: int | None = None
+    # Calls the engine may have in flight at once (the batches of one chunk): enough to hide
+    # latency, few enough that a service's rate window, not a flood, paces them.
+    in_flight: int = 1
 
 
 class CrmSystem(Protocol):

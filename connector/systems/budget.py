@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -129,6 +130,9 @@ class Budget:
         self._monotonic = monotonic
         self.waits = 0
         self.waited_s = 0.0
+        # Calls of one system may run on more than one thread. A wait is taken holding the
+        # lock on purpose: every other caller would have to wait for the same window anyway.
+        self.lock = threading.RLock()
 
     def before_call(self, kind: CallKind) -> None:
         """Wait or stop before a call, as the allowance requires."""
@@ -167,6 +171,10 @@ class SalesforceBudget(Budget):
         return math.ceil((self.total or 0) * self.reserve_fraction)
 
     def before_call(self, kind: CallKind) -> None:
+        with self.lock:
+            self._check(kind)
+
+    def _check(self, kind: CallKind) -> None:
         if self.used is None or self.total is None or kind is CallKind.AUTH:
             return
         if self.used >= self.total - self.reserve:
@@ -184,7 +192,8 @@ class SalesforceBudget(Budget):
             return
         match = _API_USAGE.search(raw)
         if match:
-            self.used, self.total = int(match.group(1)), int(match.group(2))
+            with self.lock:
+                self.used, self.total = int(match.group(1)), int(match.group(2))
 
 
 class HubSpotBudget(Budget):
@@ -213,6 +222,10 @@ class HubSpotBudget(Budget):
         self.daily_remaining: int | None = None
 
     def before_call(self, kind: CallKind) -> None:
+        with self.lock:
+            self._pace(kind)
+
+    def _pace(self, kind: CallKind) -> None:
         if self.daily_max is not None and self.daily_remaining is not None:
             reserve = math.ceil(self.daily_max * self.daily_reserve_fraction)
             if self.daily_remaining <= reserve:
@@ -230,6 +243,10 @@ class HubSpotBudget(Budget):
         window.spend(self._monotonic())
 
     def observe(self, headers: Mapping[str, str], kind: CallKind) -> None:
+        with self.lock:
+            self._learn(headers, kind)
+
+    def _learn(self, headers: Mapping[str, str], kind: CallKind) -> None:
         limit = _int(header(headers, "X-HubSpot-RateLimit-Max"))
         interval_ms = _int(header(headers, "X-HubSpot-RateLimit-Interval-Milliseconds"))
         if limit and interval_ms:

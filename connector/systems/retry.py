@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -148,6 +149,14 @@ class CallRunner:
         self.clock = clock
         self.scrub = scrub or Scrubber()
         self.counter = CallCounter()
+        # The engine may have more than one call of this system in flight (``limits.in_flight``):
+        # counts and re-logins are shared between those threads.
+        self._count_lock = threading.Lock()
+        self._reauth_lock = threading.Lock()
+
+    def _count(self, what: str, by: int = 1) -> None:
+        with self._count_lock:
+            setattr(self.counter, what, getattr(self.counter, what) + by)
 
     # -- whole calls --------------------------------------------------------------------------
 
@@ -175,7 +184,7 @@ class CallRunner:
             nonlocal reauthed, attempts
             attempts += 1
             self.budget.before_call(kind)
-            self.counter.calls += 1
+            self._count("calls")
             try:
                 reply = attempt()
             except TransportFailure as failure:
@@ -192,12 +201,13 @@ class CallRunner:
                         f"({verdict.code}){again}"
                     )
                 reauthed = True
-                self.counter.reauths += 1
+                self._count("reauths")
                 log.info("%s session expired; logging in again", self.name)
-                reauth()
+                with self._reauth_lock:
+                    reauth()
                 raise _Again("the session expired", wait_s=0.0)
             if verdict.action is Action.WAIT:
-                self.counter.rate_limited += 1
+                self._count("rate_limited")
                 wait_s = verdict.wait_s if verdict.wait_s is not None else 1.0
                 if wait_s > self.settings.max_wait_s:
                     raise LimitExhausted(
@@ -253,7 +263,7 @@ class CallRunner:
         return float(base + random.uniform(0, base / 2))
 
     def _before_sleep(self, state: tenacity.RetryCallState, method: str, where: str) -> None:
-        self.counter.retries += 1
+        self._count("retries")
         outcome = state.outcome
         failure = outcome.exception() if outcome is not None else None
         reason = failure.reason if isinstance(failure, _Again) else "failed"
@@ -321,8 +331,8 @@ class CallRunner:
                     again.append(index)
             if not again or round_number == self.settings.row_attempts:
                 break
-            self.counter.retries += 1
-            self.counter.rows_retried += len(again)
+            self._count("retries")
+            self._count("rows_retried", len(again))
             pause = self.backoff(round_number)
             log.warning(
                 "%s: %d record(s) were locked; trying them again in %.2f s",

@@ -24,6 +24,7 @@ import csv
 import functools
 import io
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -92,7 +93,12 @@ class SalesforceSystem:
 
     side = Side.SALESFORCE
     limits = SystemLimits(
-        write_batch=COLLECTION_SIZE, read_page=QUERY_PAGE, read_by_ids_batch=COLLECTION_SIZE
+        write_batch=COLLECTION_SIZE,
+        read_page=QUERY_PAGE,
+        read_by_ids_batch=COLLECTION_SIZE,
+        # Salesforce allows far more concurrent requests; two keep rows of one chunk's batches
+        # from contending for the same locks (UNABLE_TO_LOCK_ROW) more than they must.
+        in_flight=2,
     )
 
     def __init__(
@@ -123,13 +129,18 @@ class SalesforceSystem:
         )
         self.session.relogin = self._relogin
         self._sf: Salesforce | None = None
+        self._login_lock = threading.Lock()
         self._types: dict[str, dict[str, str]] = {}
 
     # -- connection ---------------------------------------------------------------------------
 
     @property
     def sf(self) -> Salesforce:
-        """The simple-salesforce client, logged in on first use."""
+        """The simple-salesforce client, logged in on first use (by one thread, once)."""
+        with self._login_lock:
+            return self._client()
+
+    def _client(self) -> Salesforce:
         if self._sf is None:
             login = self.authenticator.login()
             self.session.bearer.token = login.access_token

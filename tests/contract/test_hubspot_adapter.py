@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from connector.emulators.hubspot import HubSpotService
 from connector.emulators.server import EmulatorServer, TlsFiles, make_tls
+from connector.engine.in_flight import side_by_side
 from connector.errors import CredentialsRefused, LimitExhausted, SystemUnreachable
 from connector.model import Side, WriteKind, WriteOp
 from connector.systems.budget import RollingWindow
@@ -160,6 +161,28 @@ def test_the_burst_window_is_waited_out_before_hubspot_refuses(
     assert not [e for e in admin.requests() if e["status"] == 429]
     assert clock.sleeps  # it waited, before being told to
     assert system.stats().rate_limited == 0
+
+
+def test_calls_in_flight_together_keep_to_the_burst_window(
+    build: Build, admin: EmulatorAdmin, clock: FakeTime
+) -> None:
+    # As a cycle sends a chunk's batches: the adapter's in_flight calls at once, on threads
+    # that share one budget.
+    admin.post("/settings", {"burst_limit": 6})
+    (contact,) = seed_contacts(admin, 1)
+    system = build()
+    assert system.limits.in_flight == 2
+
+    answers = side_by_side(
+        lambda _: system.read_by_ids("contacts", [contact], FIELDS),
+        list(range(20)),
+        system.limits.in_flight,
+    )
+
+    assert [len(a) for a in answers] == [1] * 20
+    assert not [e for e in admin.requests() if e["status"] == 429]
+    assert clock.sleeps
+    assert system.stats().calls == 20
 
 
 def test_searches_are_paced_to_their_own_per_second_limit(
