@@ -5,6 +5,13 @@ the checkpoint holds when this backfill started, and every record it reconciled 
 snapshot stamped at or after that time, so ``--resume`` skips those records (re-reading them
 is cheap; writing them again is what must not happen). Cursors are left alone: a backfill reads
 in id order, not in modification order, and incremental syncs keep their own place.
+
+HubSpot is read first. Most creates a backfill makes go from Salesforce to HubSpot (every lead
+gets its contact; only contacts past the handoff become leads), and the side read second
+re-reads the records the first one created, each a call-costing echo: reading HubSpot second
+would spend one list call per 100 records it had just written, under HubSpot's rate limit.
+The next chunk is read while the current one is reconciled (``in_flight.read_ahead``), and
+prepared while the one before it is written (``pipeline.ChunkPipeline``).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from connector.clock import parse_instant
 from connector.engine.cycle import CHUNK, CycleResult
+from connector.engine.in_flight import read_ahead
+from connector.engine.pipeline import ChunkPipeline
 from connector.errors import CrmsyncError
 from connector.mapping import FieldMap
 from connector.model import Record, Side
@@ -54,18 +63,19 @@ class Backfill:
         cycle.run_id = run.id
         try:
             with _progress() as progress:
-                for side in (Side.SALESFORCE, Side.HUBSPOT):
+                for side in (Side.HUBSPOT, Side.SALESFORCE):
                     records = cycle.system(side).read_all(
                         cycle.object(side), cycle.fields(side), since
                     )
                     task = progress.start(f"{self.pipeline} {side.value} {cycle.object(side)}")
-                    for chunk in chunked(records, CHUNK):
-                        todo = self._not_done(side, chunk, started) if resume else chunk
-                        progress.advance(task, len(chunk))
-                        if todo:
-                            cycle.process(side, todo, None, result)
-                        if cycle.should_stop():
-                            raise KeyboardInterrupt
+                    with ChunkPipeline(cycle, result) as pipeline:
+                        for chunk in read_ahead(chunked(records, CHUNK)):
+                            todo = self._not_done(side, chunk, started) if resume else chunk
+                            progress.advance(task, len(chunk))
+                            if todo:
+                                pipeline.submit(side, todo, None)
+                            if cycle.should_stop():
+                                raise KeyboardInterrupt
         except (CrmsyncError, KeyboardInterrupt) as exc:
             with store.transaction() as tx:
                 tx.finish_run(run.id, RunOutcome.FAILED, result.as_counts(), error=repr(exc))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from connector.clock import Clock
 from connector.engine.cursors import advance, after_cursor
+from connector.engine.in_flight import side_by_side
 from connector.engine.jsonsafe import json_safe
 from connector.engine.matching import (
     already_linked,
@@ -29,6 +30,7 @@ from connector.engine.matching import (
 )
 from connector.engine.outcome import Outcome, dead_letter
 from connector.engine.pairs import Pair, PairPlan, PlannedWrite, Rejection
+from connector.engine.pipeline import ChunkPipeline
 from connector.engine.plan import (
     HUBSPOT_ID_PROPERTY,
     PlanContext,
@@ -108,6 +110,30 @@ class CycleResult:
         return out
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A chunk paired and planned, not yet written: what ``Cycle.finish`` takes."""
+
+    side: Side
+    chunk: list[Record]
+    plans: list[PairPlan]
+    # The side's cursor once this chunk is committed (``None``: cursors are left alone).
+    cursor: Cursor | None
+
+    def identities(self, identity_key: Callable[[Record], str | None]) -> set[str]:
+        """Every record id and match key this chunk's plans touch, on either side."""
+        found: set[str] = set()
+        for plan in self.plans:
+            for record in (plan.pair.salesforce, plan.pair.hubspot):
+                if record is None:
+                    continue
+                found.add(f"{record.side.value}:{record.id}")
+                key = identity_key(record)
+                if key is not None:
+                    found.add(f"key:{key}")
+        return found
+
+
 ContextFactory = Callable[[], PlanContext]
 AfterWrite = Callable[
     ["Cycle", Sequence[tuple[PairPlan, Pair]]], Sequence[tuple[PairPlan, Rejection]]
@@ -169,13 +195,21 @@ class Cycle:
                     self.object(side), self.fields(side), cursor.position
                 )
             )
-            for chunk in chunked(after_cursor(changes, cursor), CHUNK):
-                cursor = self.process(side, chunk, cursor, result) or cursor
-                if self.should_stop():
-                    return result
+            with ChunkPipeline(self, result) as pipeline:
+                for chunk in chunked(after_cursor(changes, cursor), CHUNK):
+                    cursor = pipeline.submit(side, chunk, cursor) or cursor
+                    if self.should_stop():
+                        # Leaving the block waits for the chunk being written to commit.
+                        return result
         if self.after_run is not None:
             self.after_run(self, result)
         return result
+
+    def identity_key(self, record: Record) -> str | None:
+        """The match key of ``record`` (its normalised e-mail, for leads and contacts)."""
+        identity = self.field_map.identity
+        name = identity.salesforce if record.side is Side.SALESFORCE else identity.hubspot
+        return identity.key(record.get(name))
 
     def process(
         self, side: Side, chunk: list[Record], cursor: Cursor | None, result: CycleResult
@@ -185,12 +219,26 @@ class Cycle:
         ``cursor`` is the side's cursor before the chunk; ``None`` leaves cursors alone (a
         backfill or a retry reads outside the incremental order and must not move them).
         """
-        result.counts[side].read += len(chunk)
+        return self.finish(self.prepare(side, chunk, cursor), result)
+
+    def prepare(self, side: Side, chunk: list[Record], cursor: Cursor | None) -> Prepared:
+        """Pair and plan one chunk: reads only, nothing written and nothing counted yet.
+
+        Kept apart from ``finish`` so that the next chunk can be prepared while this one is
+        written (``engine/pipeline.py``), and prepared again if this one changed its partners.
+        """
         ctx = self.plan_context()
         with self.store.transaction(readonly=True) as tx:
             pairs, rejected = self.pair(tx, side, chunk, ctx)
         plans = [plan_pair(pair, ctx) for pair in pairs]
         plans += rejected
+        new_cursor = advance(cursor, chunk) if cursor is not None else None
+        return Prepared(side, chunk, plans, new_cursor)
+
+    def finish(self, prepared: Prepared, result: CycleResult) -> Cursor | None:
+        """Write a prepared chunk in full batches and commit it; count what it did."""
+        side, chunk, plans = prepared.side, prepared.chunk, prepared.plans
+        result.counts[side].read += len(chunk)
         if self.dry_run:
             # Only a dry run prints plans; kept otherwise they would grow with a backfill.
             result.plans.extend(p for p in plans if not p.is_noop)
@@ -202,15 +250,14 @@ class Cycle:
         result.counts[side].unchanged += len(chunk) - sum(1 for p in plans if not p.is_noop)
         for plan in plans:
             result.add_notes(plan.notes)
-        new_cursor = advance(cursor, chunk) if cursor is not None else None
         if self.dry_run:
-            return new_cursor
+            return prepared.cursor
         outcome = self.execute(plans, result)
         if self.after_write is not None:
             for plan, rejection in self.after_write(self, list(outcome.succeeded())):
                 outcome.fail(plan, rejection)
-        self.commit(side, outcome, new_cursor, result)
-        return new_cursor
+        self.commit(side, outcome, prepared.cursor, result)
+        return prepared.cursor
 
     def pair(
         self, tx: StateTx, side: Side, chunk: list[Record], ctx: PlanContext
@@ -249,12 +296,14 @@ class Cycle:
         return pairs, rejected
 
     def _read_by_ids(self, side: Side, ids: list[str]) -> dict[str, Record]:
-        found: dict[str, Record] = {}
         system = self.system(side)
-        for batch in chunked(ids, system.limits.read_by_ids_batch):
-            for record in system.read_by_ids(self.object(side), batch, self.fields(side)):
-                found[record.id] = record
-        return found
+
+        def read(batch: list[str]) -> list[Record]:
+            return system.read_by_ids(self.object(side), batch, self.fields(side))
+
+        batches = list(chunked(ids, system.limits.read_by_ids_batch))
+        answers = side_by_side(read, batches, system.limits.in_flight)
+        return {record.id: record for answer in answers for record in answer}
 
     def _partner_id_field(self, side: Side) -> str | None:
         """The field on ``side`` that holds its partner's id, if the mapping keeps one."""
@@ -318,10 +367,13 @@ class Cycle:
             keyed.setdefault(key, []).append(record)
         candidates: dict[str, list[Record]] = {}
         system = self.system(other)
-        for batch in chunked(list(keyed), system.limits.read_by_ids_batch):
-            for found_record in system.find_by_values(
-                self.object(other), other_field, batch, self.fields(other)
-            ):
+
+        def find(batch: list[str]) -> list[Record]:
+            return system.find_by_values(self.object(other), other_field, batch, self.fields(other))
+
+        batches = list(chunked(list(keyed), system.limits.read_by_ids_batch))
+        for answer in side_by_side(find, batches, system.limits.in_flight):
+            for found_record in answer:
                 key = identity.key(found_record.get(other_field))
                 if key is not None:
                     candidates.setdefault(key, []).append(found_record)
@@ -431,11 +483,17 @@ class Cycle:
             groups.setdefault((write.op.object, write.op.kind, write.op.key_field), []).append(
                 (plan, write)
             )
-        for group in groups.values():
-            for batch in chunked(group, system.limits.write_batch):
-                results = system.write_batch([w.op for _, w in batch])
-                for (plan, write), res in zip(batch, results, strict=True):
-                    yield plan, write, res
+        size = system.limits.write_batch
+        batches = [batch for group in groups.values() for batch in chunked(group, size)]
+
+        def send(batch: list[tuple[PairPlan, PlannedWrite]]) -> list[WriteResult]:
+            return system.write_batch([w.op for _, w in batch])
+
+        # The batches of one chunk touch different records, so they may be in flight together.
+        answers = side_by_side(send, batches, system.limits.in_flight)
+        for batch, results in zip(batches, answers, strict=True):
+            for (plan, write), res in zip(batch, results, strict=True):
+                yield plan, write, res
 
     def commit(
         self, side: Side, outcome: Outcome, cursor: Cursor | None, result: CycleResult

@@ -13,6 +13,8 @@ from pathlib import Path
 from tests.e2e.cli import crmsync
 from tests.e2e.conftest import Site
 
+CONTACTS_PATH = "/crm/v3/objects/contacts"
+
 
 def seed_leads(site: Site, count: int, start: int = 0) -> None:
     leads = [
@@ -71,6 +73,15 @@ def test_backfill_reconciles_every_record_once(site: Site) -> None:
     assert set(counted.values()) == {1}
     leads = site.records("salesforce", "Lead")
     assert all(lead["HubSpot_Contact_Id__c"] for lead in leads)
+    # HubSpot is read before Salesforce: its two contacts fit one list page, and the 698
+    # contacts the backfill created are not listed again afterwards (each page would be a call
+    # under HubSpot's rate limit, spent on echoes).
+    list_pages = [
+        e
+        for e in site.hs_admin("requests")
+        if e["method"] == "GET" and e["path"].split("?")[0].rstrip("/") == CONTACTS_PATH
+    ]
+    assert len(list_pages) == 1
     # A second backfill finds everything in agreement and writes nothing.
     site.hs_admin("requests/clear", {})
     site.sf_admin("requests/clear", {})

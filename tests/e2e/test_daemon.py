@@ -529,7 +529,14 @@ def test_sigterm_commits_the_chunk_in_flight_and_a_restart_after_kill_9_converge
 
     killed_at = datetime.now(UTC)
     daemon = start(config)
-    wait_until(lambda: converged(running, first | bulk), 30, "convergence after kill -9", daemon)
+
+    def restarted_and_converged() -> bool:
+        # Its own run must have finished too: the killed daemon may have written everything
+        # before it died, and a stop sent before the new one is up would test nothing.
+        ran = any(r.started_at > killed_at and r.finished_at for r in stored_runs(state_url))
+        return ran and converged(running, first | bulk)
+
+    wait_until(restarted_and_converged, 30, "convergence after kill -9", daemon)
     assert_each_once(running, first | bulk)
     code, _ = daemon.terminate()
     assert code == 0
