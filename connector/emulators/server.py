@@ -260,7 +260,10 @@ class EmulatorApp:
             return JSONResponse({"rules": len(self.faults._rules)})
         try:
             body = await request.json()
-            rules = [FaultRule.from_json(r) for r in body.get("rules", [])]
+            if not isinstance(body, dict) or "rules" not in body or set(body) - {"rules", "seed"}:
+                # A rule posted bare would otherwise install nothing, and a test pass untested.
+                raise ValueError('expected {"rules": [...], "seed": optional}')
+            rules = [FaultRule.from_json(r) for r in body["rules"]]
         except (ValueError, TypeError, re.error) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         self.faults.set(rules, body.get("seed"))

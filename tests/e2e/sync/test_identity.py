@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from connector.engine.cycle import CHUNK
 from connector.errors import SystemUnreachable
 from connector.model import Side
 from tests.e2e.sync.harness import SyncEnv, lead, mql_contact
@@ -112,3 +113,27 @@ def test_a_contact_created_whose_answer_was_lost_is_not_created_again(env: SyncE
     [the_lead] = env.leads()
     assert the_lead["HubSpot_Contact_Id__c"] == applied
     env.assert_converged()
+
+
+def test_leads_sharing_an_email_in_consecutive_chunks_make_one_contact(env: SyncEnv) -> None:
+    """The next chunk is paired while the one before it is still being written: a lead whose
+    e-mail that chunk is creating a contact for must find it taken, as it would one chunk after
+    the other, and go to dead letters instead of claiming the same contact."""
+    shared = "twin@buyer.example"
+    leads = [lead(n) for n in range(CHUNK + 1)]
+    leads[0]["Email"] = shared
+    leads[CHUNK]["Email"] = " TWIN@Buyer.example "
+    ids = env.seed_leads(leads)
+    # Slow creates: the next chunk's look-up by e-mail runs before the contact exists.
+    slow = {"path": "/crm/v3/objects/contacts/batch/upsert", "method": "POST", "delay_ms": 400}
+    env.hs.faults(slow)
+
+    env.sync()
+
+    twins = [c for c in env.contacts() if str(c.get("email")).lower() == shared]
+    assert len(twins) == 1
+    linked = [r["Id"] for r in env.leads() if r.get("HubSpot_Contact_Id__c") == twins[0]["id"]]
+    assert linked == [ids[0]]
+    letters = [letter for letter in env.dead_letters() if letter.record_id == ids[CHUNK]]
+    assert [letter.error_code for letter in letters] == ["DUPLICATE_MATCH_KEY"]
+    env.assert_no_duplicates(seeded_lead_duplicates=[shared])

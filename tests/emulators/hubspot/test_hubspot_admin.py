@@ -120,3 +120,14 @@ def test_unknown_record_kind_answers_404(hubspot: Emulator) -> None:
     answer = hubspot.http.get(f"{hubspot.url}/__emulator__/records/widgets")
 
     assert answer.status_code == 404
+
+
+def test_a_fault_rule_posted_without_its_rules_list_is_refused(hubspot: Emulator) -> None:
+    bare = {"path": "/crm/v3/objects/contacts", "status": 503}
+
+    refused = hubspot.http.post(f"{hubspot.url}/__emulator__/faults", json=bare)
+    installed = hubspot.admin("GET", "faults")
+
+    assert refused.status_code == 400
+    assert '"rules"' in refused.json()["error"]
+    assert installed == {"rules": 0}
