@@ -143,24 +143,22 @@ class LinksMixin(TxBase):
         Contact), so changes read from the converted Lead reach the same HubSpot record.
         """
         found: dict[str, Link] = {}
+        # Two queries, each on its index: one OR of both would scan the pipeline's links.
         for batch in chunked(dict.fromkeys(ids)):
-            asked = set(batch)
-            query = sa.select(links).where(
+            current = sa.select(links).where(
                 links.c.pipeline == pipeline,
-                sa.or_(
-                    sa.and_(links.c.salesforce_object == object, links.c.salesforce_id.in_(batch)),
-                    sa.and_(
-                        links.c.previous_salesforce_object == object,
-                        links.c.previous_salesforce_id.in_(batch),
-                    ),
-                ),
+                links.c.salesforce_object == object,
+                links.c.salesforce_id.in_(batch),
             )
-            for row in self._conn.execute(query):
-                link = _link(row)
-                if link.salesforce_object == object and link.salesforce_id in asked:
-                    found[link.salesforce_id] = link
-                elif link.previous_salesforce_id is not None:
-                    found.setdefault(link.previous_salesforce_id, link)
+            for row in self._conn.execute(current):
+                found[row.salesforce_id] = _link(row)
+            previous = sa.select(links).where(
+                links.c.pipeline == pipeline,
+                links.c.previous_salesforce_id.in_(batch),
+                links.c.previous_salesforce_object == object,
+            )
+            for row in self._conn.execute(previous):
+                found.setdefault(row.previous_salesforce_id, _link(row))
         return found
 
     def links_by_hubspot_ids(
@@ -271,15 +269,26 @@ class LinksMixin(TxBase):
     def _existing(self, pipeline: str, wanted: Sequence[NewLink]) -> list[Link]:
         """Stored links touching any record of ``wanted`` on either side."""
         found: dict[int, Link] = {}
-        for batch in chunked(wanted):
-            sf_ids = [n.salesforce_id for n in batch]
-            hs_ids = [n.hubspot_id for n in batch]
-            query = sa.select(links).where(
-                links.c.pipeline == pipeline,
-                sa.or_(links.c.salesforce_id.in_(sf_ids), links.c.hubspot_id.in_(hs_ids)),
-            )
-            for row in self._conn.execute(query):
-                found[row.id] = _link(row)
+        # One query per side and object, each on its unique index: an OR of the two id lists,
+        # or a side's ids without its object, would scan every link of the pipeline for each
+        # chunk, and a backfill would slow down as it goes.
+        ids: dict[tuple[Side, str], set[str]] = {}
+        for new in wanted:
+            ids.setdefault((Side.SALESFORCE, new.salesforce_object), set()).add(new.salesforce_id)
+            ids.setdefault((Side.HUBSPOT, new.hubspot_object), set()).add(new.hubspot_id)
+        for (side, object_name), side_ids in ids.items():
+            if side is Side.SALESFORCE:
+                object_column, id_column = links.c.salesforce_object, links.c.salesforce_id
+            else:
+                object_column, id_column = links.c.hubspot_object, links.c.hubspot_id
+            for batch in chunked(sorted(side_ids)):
+                query = sa.select(links).where(
+                    links.c.pipeline == pipeline,
+                    object_column == object_name,
+                    id_column.in_(batch),
+                )
+                for row in self._conn.execute(query):
+                    found[row.id] = _link(row)
         return list(found.values())
 
     def repoint_link(
