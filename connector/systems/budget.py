@@ -71,6 +71,17 @@ class RollingWindow:
     calls that have aged out of the window since. A rolling window (not a refilling bucket) is
     what HubSpot counts, so a burst of ``limit`` calls is followed by a pause of up to a
     whole window, not by a trickle.
+
+    The service counts a call from when it arrived, which we never see: only that it was after
+    we sent it and before its answer came. So each of our calls is kept with both times, and
+    every doubt is settled on the safe side:
+
+    - a call gives its slot back ``window_s`` after its answer (the service let it go by then);
+    - an answer's count of what is left may not include our calls still in flight beside it,
+      so they are taken off it (``sync``);
+    - that count already gave back the calls the service let go; ours sent a whole window
+      before it may be among them, so they are dropped from our list without giving their
+      slot back a second time.
     """
 
     def __init__(self, limit: int, window_s: float, reserve: int = 0) -> None:
@@ -78,7 +89,15 @@ class RollingWindow:
         self.window_s = window_s
         self.reserve = reserve
         self.remaining = limit
-        self._calls: deque[float] = deque()
+        # Send times of our calls not answered yet (a call may overtake another: the oldest is
+        # taken for each answer, which only ever makes a call look older).
+        self._sending: deque[float] = deque()
+        # (sent, answered) of our answered calls still in the window, in answer order.
+        self._calls: deque[tuple[float, float]] = deque()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._sending)
 
     def reshape(self, limit: int, window_s: float) -> None:
         if limit != self.limit:
@@ -86,8 +105,20 @@ class RollingWindow:
         self.limit = limit
         self.window_s = window_s
 
-    def sync(self, remaining: int) -> None:
-        self.remaining = max(0, min(remaining, self.limit))
+    def sync(self, remaining: int, now: float) -> None:
+        """What the service said is left, as of an answer received at ``now``."""
+        self.remaining = max(0, min(remaining - self.in_flight, self.limit))
+        horizon = now - self.window_s
+        self._calls = deque(call for call in self._calls if call[0] > horizon)
+
+    def spend(self, now: float) -> None:
+        self.remaining = max(self.remaining - 1, 0)
+        self._sending.append(now)
+
+    def land(self, now: float) -> None:
+        """One of our calls was answered at ``now``, or never will be."""
+        sent = self._sending.popleft() if self._sending else now
+        self._calls.append((sent, now))
 
     def delay(self, now: float) -> float:
         """Seconds to wait before one more call may be made."""
@@ -96,8 +127,9 @@ class RollingWindow:
             return 0.0
         if self._calls:
             # The oldest of our calls leaving the window frees one slot.
-            return max(self._calls[0] + self.window_s - now, 0.0)
-        # Someone else spent it (another process on the same app): a whole window empties it.
+            return max(self._calls[0][1] + self.window_s - now, 0.0)
+        # Someone else spent it (another process on the same app), or every call of ours is
+        # still in flight: a whole window empties it.
         return self.window_s
 
     def waited(self, now: float) -> None:
@@ -112,12 +144,8 @@ class RollingWindow:
             if self._calls:
                 self._calls.popleft()
 
-    def spend(self, now: float) -> None:
-        self._calls.append(now)
-        self.remaining = max(self.remaining - 1, 0)
-
     def _expire(self, now: float) -> None:
-        while self._calls and self._calls[0] + self.window_s <= now:
+        while self._calls and self._calls[0][1] + self.window_s <= now:
             self._calls.popleft()
             self.remaining = min(self.remaining + 1, self.limit)
 
@@ -139,6 +167,9 @@ class Budget:
 
     def observe(self, headers: Mapping[str, str], kind: CallKind) -> None:
         """Learn from an answer's headers."""
+
+    def abandon(self, kind: CallKind) -> None:
+        """A call let through by ``before_call`` got no answer (it failed on the way)."""
 
     def _wait(self, seconds: float, why: str) -> None:
         if seconds <= 0:
@@ -234,7 +265,7 @@ class HubSpotBudget(Budget):
                     f"{self.daily_remaining} of {self.daily_max} daily calls are left; crmsync "
                     f"stops while {self.daily_reserve_fraction:.0%} remain for other apps",
                 )
-        window = self.search if kind is CallKind.SEARCH else self.burst
+        window = self._window(kind)
         delay = window.delay(self._monotonic())
         if delay > 0:
             # A small margin: our clock and the service's are not the same clock.
@@ -244,7 +275,15 @@ class HubSpotBudget(Budget):
 
     def observe(self, headers: Mapping[str, str], kind: CallKind) -> None:
         with self.lock:
+            self._window(kind).land(self._monotonic())
             self._learn(headers, kind)
+
+    def abandon(self, kind: CallKind) -> None:
+        with self.lock:
+            self._window(kind).land(self._monotonic())
+
+    def _window(self, kind: CallKind) -> RollingWindow:
+        return self.search if kind is CallKind.SEARCH else self.burst
 
     def _learn(self, headers: Mapping[str, str], kind: CallKind) -> None:
         limit = _int(header(headers, "X-HubSpot-RateLimit-Max"))
@@ -253,7 +292,7 @@ class HubSpotBudget(Budget):
             self.burst.reshape(limit, interval_ms / 1000)
         remaining = _int(header(headers, "X-HubSpot-RateLimit-Remaining"))
         if remaining is not None and kind is not CallKind.SEARCH:
-            self.burst.sync(remaining)
+            self.burst.sync(remaining, self._monotonic())
         daily = _int(header(headers, "X-HubSpot-RateLimit-Daily"))
         daily_remaining = _int(header(headers, "X-HubSpot-RateLimit-Daily-Remaining"))
         if daily is not None:

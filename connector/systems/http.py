@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import ssl
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,6 +179,7 @@ class SalesforceSession(PinnedSession):
         self.auth = self.bearer
         # Set once the authenticator exists (it logs in through this very session for SOAP).
         self.relogin = relogin
+        self._relogin_lock = threading.Lock()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         method = request.method or "GET"
@@ -192,11 +194,19 @@ class SalesforceSession(PinnedSession):
             answer[:] = [response]
             return Reply(response.status_code, response.headers, response.content)
 
-        def reauth() -> None:
+        def reauth() -> bool:
             assert self.relogin is not None
-            token = self.relogin()
-            self.bearer.token = token
+            sent = request.headers.get("Authorization")
+            logged_in = False
+            with self._relogin_lock:
+                # Calls in flight together all meet the expired session; the first to get
+                # here logs in, the others are sent again with its new token.
+                current = self.bearer.token
+                if current is None or sent == f"Bearer {current.get_secret_value()}":
+                    self.bearer.token = self.relogin()
+                    logged_in = True
             self.bearer(request)
+            return logged_in
 
         path = urlsplit(url).path
         reauth_hook = reauth if self.relogin is not None and not _is_login_path(path) else None

@@ -65,6 +65,9 @@ class AssociationResult:
 # Two calls in flight hide the latency (a call takes ~50-100 ms, the burst window allows one
 # every ~53 ms at 190 per 10 s) and stay within what one private app may spend.
 IN_FLIGHT = 2
+# Calls of the burst window never spent: up to two chunks' batches and the next chunk's
+# look-ups can be in flight at once.
+BURST_RESERVE = 2 * IN_FLIGHT
 
 
 class HubSpotSystem:
@@ -112,8 +115,10 @@ class HubSpotSystem:
             clock,
             search_per_second=search_per_second,
             daily_reserve_fraction=daily_reserve_fraction,
-            # An answer's "remaining" may not count the calls still in flight beside it.
-            burst_reserve=IN_FLIGHT,
+            # Answers to calls in flight together can come back in another order than HubSpot
+            # counted them, so one may report a slot already spent: a few are kept in hand
+            # (a 429 would cost a whole 10 s window).
+            burst_reserve=BURST_RESERVE,
         )
         self.runner = CallRunner(Side.HUBSPOT, self.budget, retry, sleep, clock)
         self.api = HubSpotApi(access_token, base_url, self.transport, self.runner)

@@ -150,9 +150,9 @@ class CallRunner:
         self.scrub = scrub or Scrubber()
         self.counter = CallCounter()
         # The engine may have more than one call of this system in flight (``limits.in_flight``):
-        # counts and re-logins are shared between those threads.
+        # the counts are shared between those threads. (Logging in again is the session's to
+        # serialise: it knows whether a newer token came since a call was sent.)
         self._count_lock = threading.Lock()
-        self._reauth_lock = threading.Lock()
 
     def _count(self, what: str, by: int = 1) -> None:
         with self._count_lock:
@@ -168,7 +168,7 @@ class CallRunner:
         url: str,
         kind: CallKind,
         safe: bool | None = None,
-        reauth: Callable[[], None] | None = None,
+        reauth: Callable[[], bool] | None = None,
     ) -> Reply:
         """Run ``attempt`` until it gives an answer to act on, and return that answer.
 
@@ -188,7 +188,11 @@ class CallRunner:
             try:
                 reply = attempt()
             except TransportFailure as failure:
+                self.budget.abandon(kind)
                 raise self._transport_failed(failure, method, where, repeatable) from None
+            except BaseException:
+                self.budget.abandon(kind)
+                raise
             self.budget.observe(reply.headers, kind)
             verdict = classify(self.side, reply.status, reply.headers, reply.body)
             if verdict.action in (Action.OK, Action.REJECT):
@@ -201,10 +205,9 @@ class CallRunner:
                         f"({verdict.code}){again}"
                     )
                 reauthed = True
-                self._count("reauths")
-                log.info("%s session expired; logging in again", self.name)
-                with self._reauth_lock:
-                    reauth()
+                if reauth():
+                    self._count("reauths")
+                    log.info("%s session expired; logged in again", self.name)
                 raise _Again("the session expired", wait_s=0.0)
             if verdict.action is Action.WAIT:
                 self._count("rate_limited")

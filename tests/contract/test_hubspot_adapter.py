@@ -199,15 +199,60 @@ def test_searches_are_paced_to_their_own_per_second_limit(
     assert len(clock.sleeps) >= 2
 
 
+def test_an_answer_does_not_give_back_calls_still_in_flight() -> None:
+    window = RollingWindow(limit=10, window_s=10.0)
+    for _ in range(3):
+        window.spend(0.0)
+    # The first call's answer says 9 are left: the service had not seen the other two yet.
+    window.land(0.1)
+    window.sync(9, 0.1)
+    assert window.remaining == 7
+    window.land(0.1)
+    window.land(0.1)
+    window.sync(7, 0.1)
+    assert window.remaining == 7
+
+
 def test_rolling_window_counts_our_calls_and_trusts_the_headers() -> None:
     window = RollingWindow(limit=3, window_s=10.0)
     for at in (0.0, 1.0, 2.0):
         assert window.delay(at) == 0.0
         window.spend(at)
-    assert window.delay(2.5) == pytest.approx(7.5)  # until the call at 0.0 leaves
-    assert window.delay(10.0) == 0.0
-    window.sync(remaining=0)  # another process spent it
-    assert window.delay(10.0) == pytest.approx(1.0)
+        window.land(at + 0.2)
+    # Until the first call leaves, counted from its answer (the service counted it on arrival,
+    # somewhere between the send and the answer).
+    assert window.delay(2.5) == pytest.approx(7.7)
+    assert window.delay(9.99) == pytest.approx(0.21)
+    assert window.delay(10.2) == 0.0
+    window.sync(0, 10.2)  # another process spent it
+    assert window.delay(10.2) == pytest.approx(1.0)
+
+
+def test_a_call_in_flight_holds_its_place_in_the_window() -> None:
+    window = RollingWindow(limit=2, window_s=10.0)
+    window.spend(0.0)
+    window.spend(0.0)
+    # Unanswered calls never age out: the service may not even have counted them yet.
+    assert window.delay(30.0) > 0.0
+    window.land(30.0)
+    assert window.delay(30.0) == pytest.approx(10.0)
+    assert window.delay(40.0) == 0.0
+
+
+def test_a_slot_the_answer_already_gave_back_is_not_given_back_twice() -> None:
+    window = RollingWindow(limit=2, window_s=10.0)
+    window.spend(0.0)
+    window.land(0.3)  # the service counted it somewhere in between
+    window.spend(10.1)
+    window.land(10.2)
+    # This answer says 1 is left: the first call has left the service's window already.
+    window.sync(1, 10.2)
+    # When the first call leaves our window (10.3), no second slot appears: the count stays 1
+    # and only the second call's slot comes back, after its own window.
+    assert window.delay(10.35) == 0.0
+    assert window.remaining == 1
+    window.spend(10.35)
+    assert window.delay(10.36) == pytest.approx(20.2 - 10.36)
 
 
 # -- retries ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import gc
 import logging
 import re
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,9 @@ from pydantic import SecretStr
 from connector.emulators.salesforce import SalesforceService
 from connector.emulators.salesforce.auth import SECURITY_TOKEN
 from connector.emulators.server import EmulatorServer, TlsFiles, make_tls
+from connector.engine.in_flight import side_by_side
 from connector.errors import CredentialsRefused, LimitExhausted, SystemUnreachable
-from connector.model import WriteKind, WriteOp
+from connector.model import Record, WriteKind, WriteOp
 from connector.systems import soql
 from connector.systems.http import Transport
 from connector.systems.retry import RetrySettings
@@ -228,6 +230,29 @@ def test_an_expired_session_mid_cycle_logs_in_again_once_and_goes_on(
     assert result.ok
     assert system.stats().extra["reauths"] == 1
     assert len(admin.calls("POST", "/services/oauth2/token")) == 2
+
+
+def test_calls_in_flight_together_meet_an_expired_session_and_log_in_once(
+    build: Build, admin: EmulatorAdmin
+) -> None:
+    leads = seed_leads(admin, 8)
+    system = build()
+    assert system.limits.in_flight >= 2
+    system.read_by_ids("Lead", leads[:1], ["Id"])
+    admin.post("/expire-tokens")
+    # Both calls carry the expired token; the first back logs in, the other is sent again
+    # with the new token instead of logging in a second time.
+    barrier = threading.Barrier(2, timeout=10)
+
+    def read_one(lead: str) -> list[Record]:
+        barrier.wait()
+        return system.read_by_ids("Lead", [lead], ["Id"])
+
+    answers = side_by_side(read_one, leads[:2], 2)
+
+    assert [[r.id for r in answer] for answer in answers] == [leads[:1], leads[1:2]]
+    assert len(admin.calls("POST", "/services/oauth2/token")) == 2
+    assert system.stats().extra["reauths"] == 1
 
 
 def test_a_session_refused_right_after_logging_in_again_is_credentials_refused(
