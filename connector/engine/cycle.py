@@ -103,6 +103,17 @@ class CycleResult:
             else:
                 self.notes_dropped += 1
 
+    def merge(self, other: CycleResult) -> None:
+        """Add what ``other`` (one chunk's result) counted to this one."""
+        for side, counts in other.counts.items():
+            mine = self.counts[side]
+            for name, value in counts.as_dict().items():
+                setattr(mine, name, getattr(mine, name) + value)
+        self.plans.extend(other.plans)
+        self.add_notes(other.notes)
+        self.notes_dropped += other.notes_dropped
+        self.failed_keys |= other.failed_keys
+
     def as_counts(self) -> dict[str, dict[str, int]]:
         out = {side.value: counts.as_dict() for side, counts in self.counts.items()}
         for side, calls in self.api_calls.items():
@@ -235,8 +246,17 @@ class Cycle:
         new_cursor = advance(cursor, chunk) if cursor is not None else None
         return Prepared(side, chunk, plans, new_cursor)
 
-    def finish(self, prepared: Prepared, result: CycleResult) -> Cursor | None:
-        """Write a prepared chunk in full batches and commit it; count what it did."""
+    def finish(
+        self,
+        prepared: Prepared,
+        result: CycleResult,
+        before_commit: Callable[[], None] | None = None,
+    ) -> Cursor | None:
+        """Write a prepared chunk in full batches and commit it; count what it did.
+
+        ``before_commit`` is called between the writes and the commit: the pipeline waits
+        there for the chunk before this one, so commits (and cursors) stay in order.
+        """
         side, chunk, plans = prepared.side, prepared.chunk, prepared.plans
         result.counts[side].read += len(chunk)
         if self.dry_run:
@@ -256,6 +276,8 @@ class Cycle:
         if self.after_write is not None:
             for plan, rejection in self.after_write(self, list(outcome.succeeded())):
                 outcome.fail(plan, rejection)
+        if before_commit is not None:
+            before_commit()
         self.commit(side, outcome, prepared.cursor, result)
         return prepared.cursor
 
