@@ -210,7 +210,7 @@ class Cycle:
                 for chunk in chunked(after_cursor(changes, cursor), CHUNK):
                     cursor = pipeline.submit(side, chunk, cursor) or cursor
                     if self.should_stop():
-                        # Leaving the block waits for the chunk being written to commit.
+                        # Leaving the block waits for the chunks being written to commit.
                         return result
         if self.after_run is not None:
             self.after_run(self, result)
