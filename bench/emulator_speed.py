@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import httpx
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 
 from connector.emulators.hubspot import HubSpotService
 from connector.emulators.salesforce import SalesforceService

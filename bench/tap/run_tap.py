@@ -15,12 +15,13 @@ Usage: python run_tap.py BASE_URL CA_PATH -- <tap-hubspot arguments>
 
 import socket
 import sys
+from typing import Any
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _getaddrinfo = socket.getaddrinfo
 
 
-def _loopback_only(host, *args, **kwargs):
+def _loopback_only(host: bytes | str | None, *args: Any, **kwargs: Any) -> Any:
     if str(host) not in LOOPBACK:
         raise OSError(f"bench guard: refusing to resolve non-loopback host {host!r}")
     return _getaddrinfo(host, *args, **kwargs)
@@ -30,7 +31,7 @@ def main() -> None:
     base_url, ca_path, separator, *tap_args = sys.argv[1:]
     assert separator == "--", __doc__
     socket.getaddrinfo = _loopback_only
-    import tap_hubspot
+    import tap_hubspot  # type: ignore[import-not-found]  # installed under /tmp by the bench
 
     tap_hubspot.BASE_URL = base_url
     tap_hubspot.SESSION.verify = ca_path
