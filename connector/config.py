@@ -67,6 +67,8 @@ class SalesforceConfig(_Model):
     ca_bundle: Path | None = None
     timeout_s: float = Field(default=30.0, gt=0)
     bulk_threshold: int = Field(default=10_000, ge=0)
+    # Changes stamped within this many seconds are read on the next run, once committed.
+    commit_lag_s: float = Field(default=5.0, ge=0)
 
     @field_validator("api_version")
     @classmethod

@@ -77,6 +77,8 @@ def config_text(
         f'client_id = "{SALESFORCE_CLIENT_ID}"',
         f'client_secret_file = "{running.secrets_dir}/salesforce_client_secret"',
         f'ca_bundle = "{running.tls.ca_path}"',
+        # The emulator commits every write as it makes it: no transaction is ever in flight.
+        "commit_lag_s = 0",
         "",
         "[hubspot]",
         f'base_url = "{running.hubspot.url}"',

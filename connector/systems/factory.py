@@ -56,6 +56,7 @@ def build_salesforce(config: Config, secrets: Secrets, **options: Any) -> Salesf
         instance_url=section.instance_url,
         transport=transport,
         bulk_threshold=section.bulk_threshold,
+        commit_lag_s=section.commit_lag_s,
         **{key: value for key, value in options.items() if key in allowed},
     )
 

@@ -4,8 +4,13 @@ It logs in itself (``salesforce_auth.py``) and hands simple-salesforce the sessi
 instance URL and a ``SalesforceSession`` that carries trust, retries, re-auth and the API
 budget (``http.py``). What it asks of Salesforce:
 
-- changes: SOQL ``WHERE SystemModstamp >= :since ORDER BY SystemModstamp, Id``, paged with
-  ``nextRecordsUrl`` at up to 2,000 records a page (``Sforce-Query-Options: batchSize=2000``);
+- changes: SOQL ``WHERE SystemModstamp >= :since AND SystemModstamp < :settled ORDER BY
+  SystemModstamp, Id``, paged with ``nextRecordsUrl`` at up to 2,000 records a page
+  (``Sforce-Query-Options: batchSize=2000``). ``settled`` is now - ``commit_lag_s`` (default
+  5 s; 0 leaves the bound out): a record is stamped when its transaction writes it but seen
+  only once it commits, so a record stamped just now may still be invisible while later ones
+  are not; reading only changes older than the lag keeps the cursor from passing it. They come
+  with the next read;
 - everything: ``SELECT COUNT()`` first, then Bulk API 2.0 above ``bulk_threshold`` records,
   else query paging;
 - by id or by value: ``Id IN (...)`` / ``Email IN (...)`` in chunks of 200, fewer when long
@@ -27,7 +32,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 from urllib.parse import quote_plus
 
@@ -114,11 +119,14 @@ class SalesforceSystem:
         clock: Clock = system_clock,
         reserve_fraction: float = 0.05,
         bulk_poll_s: int = 1,
+        commit_lag_s: float = 5.0,
     ) -> None:
         self.credentials = credentials
         self.instance_url = instance_url
         self.transport = transport or Transport()
         self.bulk_threshold = bulk_threshold
+        self.clock = clock
+        self.commit_lag_s = commit_lag_s
         # simple-salesforce polls a Bulk 2.0 job with its own sleep, starting from this.
         self.bulk_poll_s = bulk_poll_s
         self.budget = SalesforceBudget(sleep, monotonic, reserve_fraction)
@@ -131,6 +139,10 @@ class SalesforceSystem:
         self._sf: Salesforce | None = None
         self._login_lock = threading.Lock()
         self._types: dict[str, dict[str, str]] = {}
+
+    def settled_until(self) -> datetime:
+        """Changes stamped before this instant are committed; later ones may not be yet."""
+        return self.clock() - timedelta(seconds=self.commit_lag_s)
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -172,7 +184,12 @@ class SalesforceSystem:
     def read_changes(
         self, object: str, fields: Sequence[str], since: datetime | None
     ) -> Iterator[Record]:
-        where = soql.condition("SystemModstamp", ">=", since) if since else None
+        terms = []
+        if since is not None:
+            terms.append(soql.condition("SystemModstamp", ">=", since))
+        if self.commit_lag_s > 0:
+            terms.append(soql.condition("SystemModstamp", "<", self.settled_until()))
+        where = " AND ".join(terms) or None
         query = soql.select(object, self._columns(fields), where, ["SystemModstamp", "Id"])
         return self._query(object, query, fields)
 

@@ -74,6 +74,8 @@ def build(server: EmulatorServer, tls_files: TlsFiles, clock: FakeTime) -> Itera
     ) -> SalesforceSystem:
         options.setdefault("sleep", clock.sleep)
         options.setdefault("monotonic", clock.monotonic)
+        # The emulator commits at once, and this suite's clock is not the emulator's.
+        options.setdefault("commit_lag_s", 0.0)
         system = SalesforceSystem(
             credentials or client_credentials(server),
             transport=Transport(ca or tls_files.ca_path, timeout_s=10),

@@ -51,6 +51,7 @@ login_url = "{salesforce}"
 client_id = "{client_id}"
 client_secret_file = "{secrets}/salesforce_client_secret"
 ca_bundle = "{ca}"
+commit_lag_s = 0
 
 [hubspot]
 base_url = "{hubspot}"

@@ -268,10 +268,10 @@ class SyncEnv:
         return (self.emulator_now() + AHEAD).isoformat()
 
     @contextmanager
-    def pinned(self) -> Iterator[str]:
-        """``CRMSYNC_NOW`` set for one run, then put back as it was."""
+    def pinned(self, at: datetime | None = None) -> Iterator[str]:
+        """``CRMSYNC_NOW`` set for one run (``at``, or ahead of both emulators), then put back."""
         before = os.environ.get(ENV_VAR)
-        now = self.run_now()
+        now = at.isoformat() if at is not None else self.run_now()
         os.environ[ENV_VAR] = now
         try:
             yield now
@@ -281,12 +281,14 @@ class SyncEnv:
             else:
                 os.environ[ENV_VAR] = before
 
-    def sync(self, pipeline: str = "leads", *, dry_run: bool = False) -> CycleResult:
-        """``crmsync sync --pipeline leads`` in-process; its result."""
+    def sync(
+        self, pipeline: str = "leads", *, dry_run: bool = False, at: datetime | None = None
+    ) -> CycleResult:
+        """``crmsync sync --pipeline leads`` in-process (its clock at ``at`` if given)."""
         from connector.engine.runner import sync_pipelines
 
         config = self.config()
-        with self.pinned(), self.simulated_sleep():
+        with self.pinned(at), self.simulated_sleep():
             results = sync_pipelines(config, config.selected(pipeline), dry_run=dry_run)
         assert len(results) == 1
         return results[0]
