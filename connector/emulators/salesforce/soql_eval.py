@@ -147,10 +147,10 @@ def run(
     anchors relative date literals (TODAY, LAST_N_DAYS:n); pass the emulator clock's reading,
     or the wall clock is used.
     """
-    plan = _Plan(query, schema, now)
-    if query.count_only:
-        return []
-    return [plan.render(row, api_version) for row in plan.select(rows, include_deleted)]
+    selection = select(
+        query, schema, rows, include_deleted=include_deleted, api_version=api_version, now=now
+    )
+    return selection.render(0, len(selection.rows))
 
 
 @dataclass(frozen=True)
